@@ -1,0 +1,137 @@
+/**
+ * The runbook as data: everything about the target service that the automation needs, validated
+ * with zod so a bad file fails at start-up with the path and reason of each problem.
+ * torghut-ws is the shipped default (config/runbooks/torghut-ws.yaml); another team points the
+ * automation at its own deployment by writing another file of this shape.
+ */
+import { z } from 'zod';
+import { parseDuration } from './duration';
+
+const duration = z
+  .string()
+  .refine((s) => parseDuration(s) !== undefined, { message: "expected a duration such as '30 seconds', '10m' or '2 hours'" });
+
+const dnsLabel = z
+  .string()
+  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'expected a Kubernetes name (lower-case letters, digits and -)')
+  .max(63);
+
+const repoPath = z
+  .string()
+  .min(1)
+  .refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), 'expected a path relative to the repository root');
+
+export const approverSchema = z.object({
+  /** The identity recorded in the audit trail and typed in the CLI / Temporal UI signal. */
+  id: z.string().min(1),
+  name: z.string().optional(),
+  /** Slack member ID (U…) that maps a button click to this approver. */
+  slackUserId: z.string().regex(/^[UW][A-Z0-9]+$/, 'expected a Slack member ID such as U024BE7LH').optional(),
+});
+
+export const alertMatcherSchema = z.object({
+  /** Label equality matchers; every one must hold for an alert to route to this runbook. */
+  labels: z.record(z.string(), z.string()),
+});
+
+export const runbookConfigSchema = z
+  .object({
+    id: dnsLabel,
+    description: z.string().optional(),
+    target: z.object({
+      namespace: dnsLabel,
+      deployment: dnsLabel,
+      container: dnsLabel,
+      /** Label selector of the deployment's pods, e.g. app=torghut-ws. */
+      podSelector: z.string().min(1),
+      /** Secret whose existence (metadata only, never the data) procedure C checks. */
+      kafkaSecret: dnsLabel.optional(),
+      /** ConfigMap whose KAFKA_BOOTSTRAP is compared with Git. */
+      configMap: dnsLabel.optional(),
+      expectedReplicas: z.number().int().min(0).default(1),
+      health: z.object({
+        port: z.number().int().min(1).max(65535),
+        livenessPath: z.string().startsWith('/'),
+        readinessPath: z.string().startsWith('/'),
+        /** Probe through this base URL instead of the API server's pods/proxy subresource. */
+        directBaseUrl: z.url().optional(),
+      }),
+    }),
+    gitops: z.object({
+      owner: z.string().min(1),
+      repo: z.string().min(1),
+      baseBranch: z.string().min(1).default('main'),
+      deploymentPath: repoPath,
+      configMapPath: repoPath.optional(),
+      sealedSecretsPath: repoPath.optional(),
+      /** 'wait' polls the PR until a human merges it; 'auto' merges it after approval. */
+      merge: z.enum(['wait', 'auto']).default('wait'),
+      mergeTimeout: duration.default('2 hours'),
+      mergePollInterval: duration.default('30 seconds'),
+    }),
+    argo: z
+      .object({
+        enabled: z.boolean().default(false),
+        application: z.string().min(1),
+        syncTimeout: duration.default('10 minutes'),
+      })
+      .optional(),
+    approvers: z.array(approverSchema).min(1, 'at least one approver is required'),
+    timeouts: z
+      .object({
+        approval: duration.default('30 minutes'),
+        verification: duration.default('10 minutes'),
+        /** A target restarted less than this long ago is escalated as needs-human, not restarted again. */
+        cooldown: duration.default('1 hour'),
+      })
+      .prefault({}),
+    diagnosis: z
+      .object({
+        logTailLines: z.number().int().min(1).max(5000).default(200),
+        logLimitBytes: z.number().int().min(1024).max(10 * 1024 * 1024).default(256 * 1024),
+        eventsLimit: z.number().int().min(1).max(500).default(50),
+        probeTimeout: duration.default('5 seconds'),
+      })
+      .prefault({}),
+    emergency: z
+      .object({
+        /** Direct API restart (the kubectl rollout restart equivalent); off by default per the runbook. */
+        directRestartEnabled: z.boolean().default(false),
+      })
+      .prefault({}),
+    alerts: z.array(alertMatcherSchema).default([]),
+    slack: z.object({ channel: z.string().min(1) }).optional(),
+  })
+  .strict();
+
+export type RunbookConfig = z.infer<typeof runbookConfigSchema>;
+export type RunbookConfigInput = z.input<typeof runbookConfigSchema>;
+export type Approver = z.infer<typeof approverSchema>;
+
+/** One problem of a config file: where it is and why it is wrong. */
+export interface ConfigIssue {
+  path: string;
+  message: string;
+}
+
+export class RunbookConfigError extends Error {
+  constructor(
+    readonly source: string,
+    readonly issues: ConfigIssue[],
+  ) {
+    super(`invalid runbook config ${source}:\n${issues.map((i) => `  - ${i.path || '(root)'}: ${i.message}`).join('\n')}`);
+    this.name = 'RunbookConfigError';
+  }
+}
+
+/** Validates an already-parsed document; throws RunbookConfigError naming every problem. */
+export function parseRunbookConfig(document: unknown, source = '(inline)'): RunbookConfig {
+  const result = runbookConfigSchema.safeParse(document);
+  if (!result.success) {
+    throw new RunbookConfigError(
+      source,
+      result.error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message })),
+    );
+  }
+  return result.data;
+}
