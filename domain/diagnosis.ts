@@ -112,3 +112,6 @@ export interface DiagnosisTarget {
   eventsLimit: number;
   probeTimeoutMs: number;
 }
+
+/** The pod-template annotation whose change makes the Deployment controller roll the pods. */
+export const RESTARTED_AT_ANNOTATION = 'kubectl.kubernetes.io/restartedAt';

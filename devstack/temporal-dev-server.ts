@@ -1,0 +1,162 @@
+/**
+ * A real Temporal server for development and tests: the Temporal CLI's dev server.
+ *
+ * The CLI is found as $TEMPORAL_CLI, then `temporal` on PATH, then in the project's install place
+ * (~/.cache/agentruns/bin, or $AGENTRUNS_CACHE_DIR/bin), and otherwise installed there with
+ * `go install github.com/temporalio/cli/cmd/temporal@v1.5.1` (later tags carry replace directives
+ * and cannot be installed that way). The server starts on free ports with a SQLite file, is waited
+ * for until it answers gRPC, and is stopped with its whole process group.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { Connection } from '@temporalio/client';
+import { SEARCH_ATTRIBUTES } from '../domain/search-attributes';
+
+export const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal@v1.5.1';
+
+function cacheDir(): string {
+  return process.env.AGENTRUNS_CACHE_DIR ?? join(homedir(), '.cache', 'agentruns');
+}
+
+function onPath(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    const candidate = join(dir, name);
+    if (dir && existsSync(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+/** The path of a usable Temporal CLI, without installing anything. */
+export function findTemporalCli(): string | undefined {
+  const fromEnv = process.env.TEMPORAL_CLI;
+  if (fromEnv) {
+    if (!existsSync(fromEnv)) throw new Error(`TEMPORAL_CLI=${fromEnv} does not exist`);
+    return fromEnv;
+  }
+  const installed = join(cacheDir(), 'bin', 'temporal');
+  return onPath('temporal') ?? (existsSync(installed) ? installed : undefined);
+}
+
+/** Finds the Temporal CLI or builds it with `go install` into the project's cache directory. */
+export function ensureTemporalCli(log: (line: string) => void = (l) => console.error(l)): string {
+  const found = findTemporalCli();
+  if (found) return found;
+  const gobin = join(cacheDir(), 'bin');
+  mkdirSync(gobin, { recursive: true });
+  const go = onPath('go');
+  if (!go) {
+    throw new Error(
+      'Temporal CLI not found ($TEMPORAL_CLI, PATH, ' + gobin + ') and `go` is not installed to build it. ' +
+        'Install Go, or set TEMPORAL_CLI to a temporal binary.',
+    );
+  }
+  const attempts = [[], ['-ldflags=-checklinkname=0']];
+  for (const extra of attempts) {
+    log(`[agentruns] building the Temporal CLI: go install ${extra.join(' ')} ${TEMPORAL_CLI_MODULE} (takes minutes, once)`);
+    const result = spawnSync(go, ['install', ...extra, TEMPORAL_CLI_MODULE], {
+      env: { ...process.env, GOBIN: gobin, GOFLAGS: `${process.env.GOFLAGS ?? ''} -buildvcs=false`.trim() },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    const binary = join(gobin, 'temporal');
+    if (result.status === 0 && existsSync(binary)) return binary;
+    log(`[agentruns] go install exited with ${result.status ?? result.signal}`);
+  }
+  throw new Error(`could not build the Temporal CLI with: GOBIN=${gobin} go install ${TEMPORAL_CLI_MODULE}`);
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export interface DevServerOptions {
+  /** SQLite file for persistence; omitted = in memory. */
+  dbFile?: string;
+  port?: number;
+  uiPort?: number;
+  headless?: boolean;
+  namespace?: string;
+  /** Where the server's own log goes; default: discarded. */
+  logFile?: string;
+  startTimeoutMs?: number;
+}
+
+export interface DevServer {
+  address: string;
+  namespace: string;
+  uiUrl: string | null;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Starts `temporal server start-dev` and resolves once it answers gRPC. */
+export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
+  const cli = ensureTemporalCli();
+  const port = options.port ?? (await freePort());
+  const uiPort = options.headless ? undefined : (options.uiPort ?? (await freePort()));
+  const namespace = options.namespace ?? 'default';
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'warn'];
+  if (options.dbFile) args.push('--db-filename', options.dbFile);
+  if (uiPort) args.push('--ui-port', String(uiPort));
+  else args.push('--headless');
+  if (namespace !== 'default') args.push('--namespace', namespace);
+  for (const key of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=Keyword`);
+
+  const child = spawn(cli, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-8000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    try {
+      process.kill(-child.pid!, 'SIGTERM');
+    } catch {
+      return;
+    }
+    const timer = setTimeout(() => {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }, 5000);
+    await exited;
+    clearTimeout(timer);
+  };
+
+  const address = `127.0.0.1:${port}`;
+  const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
+  for (;;) {
+    if (child.exitCode !== null) {
+      throw new Error(`temporal server start-dev exited with ${child.exitCode}:\n${output}`);
+    }
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 1000 });
+      await connection.workflowService.getSystemInfo({});
+      await connection.close();
+      break;
+    } catch (err) {
+      if (Date.now() > deadline) {
+        await stop();
+        throw new Error(`Temporal dev server did not answer on ${address}: ${(err as Error).message}\n${output}`);
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  return { address, namespace, uiUrl: uiPort ? `http://127.0.0.1:${uiPort}` : null, process: child, stop };
+}

@@ -1,0 +1,34 @@
+/**
+ * Starts one real Temporal dev server (Temporal CLI, SQLite file) for the integration tests and
+ * bundles the workflow code once. If the CLI cannot be found or built the suite fails loudly: a
+ * test of workflow behaviour never runs against a mock.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { startDevServer } from '../../devstack/temporal-dev-server';
+import { bundleWorkflows } from '../../worker/create-worker';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    temporalAddress: string;
+    temporalNamespace: string;
+    temporalUiUrl: string;
+    workflowBundleCode: string;
+  }
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const dir = mkdtempSync(join(tmpdir(), 'agentruns-temporal-'));
+  const server = await startDevServer({ dbFile: join(dir, 'temporal.sqlite') });
+  const bundle = await bundleWorkflows();
+  project.provide('temporalAddress', server.address);
+  project.provide('temporalNamespace', server.namespace);
+  project.provide('temporalUiUrl', server.uiUrl ?? '');
+  project.provide('workflowBundleCode', bundle.code);
+  return async () => {
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+}

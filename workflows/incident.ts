@@ -1,0 +1,420 @@
+/**
+ * The incident workflow: one per runbook and target (ID from `incidentWorkflowId`), started with
+ * WorkflowIdConflictPolicy.USE_EXISTING so a second alert attaches instead of starting a second
+ * remediation.
+ *
+ * 1. diagnose   — read-only activities in parallel; a failing source degrades the diagnosis.
+ * 2. classify   — pure rules run as an activity, so rule changes never break replay.
+ * 3. decide     — `healthy` ends as healthy-no-action, `unknown` and a target restarted within the
+ *                 cool-down end as needs-human; otherwise wait for `approve` / `reject` (signals, or
+ *                 the `decide` Update whose validator refuses at once) until `timeouts.approval`
+ *                 → expired.
+ * 4. actuate    — GitOps PR bumping restartedAt (replicas reset to 1), merge (wait or auto), Argo CD
+ *                 sync when enabled; or the emergency direct restart when enabled and asked for.
+ * 5. verify     — rollout complete and readiness 200 → remediated; otherwise verification-failed
+ *                 with a new diagnosis and a rollback (revert PR) offered behind its own approval.
+ *
+ * Messages: query `status` (the whole IncidentState), signals `approve`, `reject`, `alertFired`,
+ * `alertResolved`, Update `decide`. The result is the final IncidentState: the audit record.
+ */
+import {
+  ApplicationFailure,
+  condition,
+  log,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { ActivityOptions } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { decisionRefusal, prerequisiteFor } from '../domain/approval';
+import { RESTARTED_AT_ANNOTATION, type Diagnosis, type DiagnosisTarget, type SourceResult } from '../domain/diagnosis';
+import { durationMs } from '../domain/duration';
+import type {
+  AlertInfo,
+  DecisionInput,
+  DecisionRecord,
+  IncidentInput,
+  IncidentState,
+  Outcome,
+  Phase,
+  PullRequestRecord,
+} from '../domain/incident';
+
+import { classKey, outcomeKey, runbookKey, targetKey } from '../domain/search-attributes';
+import {
+  alertFiredSignal,
+  alertResolvedSignal,
+  approveSignal,
+  decideUpdate,
+  rejectSignal,
+  statusQuery,
+  type DecideInput,
+} from './messages';
+
+const NON_RETRYABLE = ['NotFoundError', 'NotAllowedError', 'InputError', 'ConflictError'];
+
+const readOnly: ActivityOptions = {
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 3, nonRetryableErrorTypes: NON_RETRYABLE },
+};
+const writes: ActivityOptions = {
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
+};
+
+const diag = proxyActivities<Activities>(readOnly);
+const act = proxyActivities<Activities>(writes);
+/** Keep at most this many alert events in state; the count is kept in notes beyond it. */
+const MAX_ALERT_EVENTS = 50;
+
+export async function incidentWorkflow(input: IncidentInput): Promise<IncidentState> {
+  const { runbook } = input;
+  const info = workflowInfo();
+  const target = diagnosisTarget(input);
+  const state: IncidentState = {
+    workflowId: info.workflowId,
+    runbookId: runbook.id,
+    target: { namespace: runbook.target.namespace, deployment: runbook.target.deployment },
+    phase: 'diagnosing',
+    outcome: null,
+    startedAt: new Date().toISOString(),
+    trigger: input.trigger,
+    dryRun: input.dryRun === true,
+    alerts: input.trigger.alert ? [{ status: 'firing', at: new Date().toISOString(), alert: input.trigger.alert }] : [],
+    diagnosis: null,
+    classification: null,
+    prerequisite: null,
+    decision: null,
+    refusals: [],
+    pullRequest: null,
+    argoSync: null,
+    verification: null,
+    rollback: null,
+    timings: {},
+    notes: [],
+  };
+  let pending: DecisionRecord | null = null;
+
+  // ---- message handlers (registered before the first await) --------------------------------
+  setHandler(statusQuery, () => state);
+
+  const recordAlert = (status: 'firing' | 'resolved', alert: AlertInfo) => {
+    state.alerts.push({ status, at: new Date().toISOString(), alert });
+    if (state.alerts.length > MAX_ALERT_EVENTS) state.alerts.splice(0, state.alerts.length - MAX_ALERT_EVENTS);
+    if (status === 'resolved') state.resolvedAt = new Date().toISOString();
+  };
+  setHandler(alertFiredSignal, (alert) => recordAlert('firing', alert));
+  setHandler(alertResolvedSignal, (alert) => recordAlert('resolved', alert));
+
+  const refusal = (decision: 'approve' | 'reject', d: DecisionInput) =>
+    pending
+      ? 'a decision was already taken for this step'
+      : decisionRefusal({ phase: state.phase, procedure: state.classification?.procedure ?? null, runbook }, decision, d);
+
+  const accept = (decision: 'approve' | 'reject', d: DecisionInput, fallback: DecisionRecord['channel']): DecisionRecord => {
+    const record: DecisionRecord = {
+      decision,
+      by: d.by.trim(),
+      comment: typeof d.comment === 'string' ? d.comment.slice(0, 2000) : undefined,
+      prerequisiteConfirmed: d.prerequisiteConfirmed === true,
+      emergency: d.emergency === true,
+      channel: d.channel ?? fallback,
+      at: new Date().toISOString(),
+    };
+    pending = record;
+    return record;
+  };
+
+  const onSignal = (decision: 'approve' | 'reject') => (d: DecisionInput) => {
+    const reason = refusal(decision, d);
+    if (reason) {
+      state.refusals.push({
+        by: typeof d?.by === 'string' ? d.by : '(missing)',
+        decision,
+        channel: d?.channel ?? 'temporal-signal',
+        reason,
+        at: new Date().toISOString(),
+      });
+      log.warn('decision refused', { decision, by: d?.by, reason });
+      return;
+    }
+    accept(decision, d, 'temporal-signal');
+  };
+  setHandler(approveSignal, onSignal('approve'));
+  setHandler(rejectSignal, onSignal('reject'));
+  setHandler(decideUpdate, (d: DecideInput) => accept(d.decision, d, 'update'), {
+    validator: (d: DecideInput) => {
+      if (d?.decision !== 'approve' && d?.decision !== 'reject') throw new Error('decision must be "approve" or "reject"');
+      const reason = refusal(d.decision, d);
+      if (reason) throw new Error(reason);
+    },
+  });
+
+  // ---- helpers ---------------------------------------------------------------------------
+  const enter = (phase: Phase) => {
+    const now = new Date().toISOString();
+    const previous = state.timings[state.phase];
+    if (previous && !previous.endedAt) {
+      previous.endedAt = now;
+      previous.ms = Date.parse(now) - Date.parse(previous.startedAt);
+    }
+    state.phase = phase;
+    if (phase !== 'closed') state.timings[phase] = { startedAt: now };
+  };
+
+  const close = (outcome: Outcome, note?: string): IncidentState => {
+    if (note) state.notes.push(note);
+    enter('closed');
+    state.outcome = outcome;
+    state.closedAt = new Date().toISOString();
+    upsertSearchAttributes([{ key: outcomeKey, value: outcome }]);
+    log.info('incident closed', { outcome });
+    return state;
+  };
+
+  const awaitDecision = async (): Promise<DecisionRecord | null> => {
+    pending = null;
+    const decided = await condition(() => pending !== null, durationMs(runbook.timeouts.approval));
+    return decided ? pending : null;
+  };
+
+  upsertSearchAttributes([
+    { key: runbookKey, value: runbook.id },
+    { key: targetKey, value: `${runbook.target.namespace}/${runbook.target.deployment}` },
+  ]);
+
+  try {
+    // 1–2. diagnose and classify ------------------------------------------------------------
+    enter('diagnosing');
+    state.diagnosis = await diagnose(input, target);
+    state.classification = await diag.classifyIncident(state.diagnosis, {
+      expectedReplicas: runbook.target.expectedReplicas,
+      kafkaSecret: runbook.target.kafkaSecret,
+    });
+    upsertSearchAttributes([{ key: classKey, value: state.classification.class }]);
+    const { procedure } = state.classification;
+
+    if (state.classification.class === 'healthy') return close('healthy-no-action', 'readiness is 200: nothing to do');
+    if (procedure === null) {
+      return close('needs-human', 'the failure could not be classified; a human must diagnose it from the evidence');
+    }
+    const lastRestart = restartedAtOf(state.diagnosis);
+    const cooldownMs = durationMs(runbook.timeouts.cooldown);
+    if (lastRestart !== null && Date.now() - lastRestart < cooldownMs) {
+      return close(
+        'needs-human',
+        `restarted ${Math.round((Date.now() - lastRestart) / 60_000)} min ago, within the ${runbook.timeouts.cooldown} cool-down: ` +
+          'escalating instead of restarting a flapping service in a loop',
+      );
+    }
+
+    // 3. wait for a human -------------------------------------------------------------------
+    state.prerequisite = prerequisiteFor(procedure);
+    enter('awaiting-approval');
+    const decision = await awaitDecision();
+    state.decision = decision;
+    if (!decision) return close('expired', `no decision within ${runbook.timeouts.approval}; nothing was changed`);
+    if (decision.decision === 'reject') return close('rejected', `rejected by ${decision.by}`);
+
+    // 4. actuate ---------------------------------------------------------------------------
+    const restartedAt = new Date().toISOString();
+    if (decision.emergency) {
+      enter('syncing');
+      if (state.dryRun) return close('needs-human', 'dry run: the emergency restart was approved but not performed');
+      await act.patchRestartedAt(target, restartedAt);
+      state.notes.push('emergency direct restart applied through the API: Argo CD will show drift until the GitOps repo is reconciled');
+    } else {
+      enter('opening-pr');
+      state.pullRequest = await act.openRestartPullRequest({
+        workflowId: info.workflowId,
+        owner: runbook.gitops.owner,
+        repo: runbook.gitops.repo,
+        baseBranch: runbook.gitops.baseBranch,
+        deploymentPath: runbook.gitops.deploymentPath,
+        restartedAt,
+        expectedReplicas: runbook.target.expectedReplicas,
+        title: `Restart ${runbook.target.namespace}/${runbook.target.deployment} (${state.classification.class})`,
+        body: pullRequestBody(input, state),
+        dryRun: state.dryRun,
+      });
+      if (state.dryRun) return close('needs-human', 'dry run: the restart PR was computed but nothing was written');
+
+      enter('awaiting-merge');
+      state.pullRequest = await mergeOrWait(input, state.pullRequest);
+
+      const argo = runbook.argo;
+      if (argo?.enabled) {
+        enter('syncing');
+        state.argoSync = await proxyActivities<Activities>({
+          startToCloseTimeout: durationMs(argo.syncTimeout) + 60_000,
+          heartbeatTimeout: '1 minute',
+          retry: { maximumAttempts: 3, nonRetryableErrorTypes: NON_RETRYABLE },
+        }).syncArgoApplication({ application: argo.application, revision: state.pullRequest.mergeSha, timeoutMs: durationMs(argo.syncTimeout) });
+      }
+    }
+
+    // 5. verify -----------------------------------------------------------------------------
+    enter('verifying');
+    const verificationMs = durationMs(runbook.timeouts.verification);
+    state.verification = await proxyActivities<Activities>({
+      startToCloseTimeout: verificationMs + 60_000,
+      heartbeatTimeout: '1 minute',
+      retry: { maximumAttempts: 2, nonRetryableErrorTypes: NON_RETRYABLE },
+    }).verifyRestart({ target, restartedAt, timeoutMs: verificationMs });
+    if (state.verification.ok) return close('remediated');
+
+    const after = await diagnose(input, target);
+    const reclassified = await diag.classifyIncident(after, {
+      expectedReplicas: runbook.target.expectedReplicas,
+      kafkaSecret: runbook.target.kafkaSecret,
+    });
+    state.verification.rediagnosedClass = reclassified.class;
+    state.notes.push(`after the restart the service is still not ready: ${reclassified.class}`);
+    if (!state.pullRequest || state.pullRequest.number === 0) return close('verification-failed');
+
+    // Rollback offer: a revert PR, behind its own approval.
+    state.rollback = { offered: true };
+    enter('awaiting-rollback-approval');
+    const rollback = await awaitDecision();
+    if (rollback) state.rollback.decision = rollback;
+    if (rollback?.decision === 'approve') {
+      enter('rolling-back');
+      state.rollback.pullRequest = await act.openRevertPullRequest({
+        workflowId: info.workflowId,
+        owner: runbook.gitops.owner,
+        repo: runbook.gitops.repo,
+        baseBranch: runbook.gitops.baseBranch,
+        deploymentPath: runbook.gitops.deploymentPath,
+        pr: state.pullRequest,
+        body: `Reverts #${state.pullRequest.number}: the restart did not bring ${runbook.target.deployment} back (${reclassified.class}).\n\nApproved by ${rollback.by}.`,
+      });
+    }
+    return close('verification-failed');
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    state.error = message;
+    log.error('incident failed', { error: message });
+    return close('failed', `failed in phase ${state.phase}: ${message}`);
+  }
+}
+
+/** Runs every read-only source in parallel; each failure is recorded, never fatal. */
+async function diagnose(input: IncidentInput, target: DiagnosisTarget): Promise<Diagnosis> {
+  const { gitops, target: t } = input.runbook;
+  const settle = async <T>(name: string, p: Promise<T>): Promise<SourceResult<T>> => {
+    try {
+      return { ok: true, value: await p };
+    } catch (err) {
+      return { ok: false, error: `${name}: ${failureMessage(err)}` };
+    }
+  };
+  const [deployment, pods, events, logs, probes, kafkaSecret, gitopsFacts] = await Promise.all([
+    settle('deployment', diag.getDeploymentFacts(target)),
+    settle('pods', diag.listPods(target)),
+    settle('events', diag.listEvents(target)),
+    settle('logs', diag.tailLogs(target)),
+    settle('probes', diag.probePods(target)),
+    t.kafkaSecret
+      ? settle('kafkaSecret', diag.checkSecret(target))
+      : Promise.resolve<SourceResult<never>>({ ok: false, error: 'kafkaSecret: not configured' }),
+    settle(
+      'gitops',
+      diag.readGitOpsFacts({
+        owner: gitops.owner,
+        repo: gitops.repo,
+        ref: gitops.baseBranch,
+        deploymentPath: gitops.deploymentPath,
+        configMapPath: gitops.configMapPath,
+        target,
+      }),
+    ),
+  ]);
+  const diagnosis: Diagnosis = {
+    collectedAt: new Date().toISOString(),
+    deployment,
+    pods,
+    events,
+    logs,
+    probes,
+    kafkaSecret,
+    degraded: [],
+  };
+  // A worker without a repository reader answers null: the source is absent, not degraded.
+  if (!(gitopsFacts.ok && gitopsFacts.value === null)) {
+    diagnosis.gitops = gitopsFacts.ok ? { ok: true, value: gitopsFacts.value! } : gitopsFacts;
+  }
+  for (const [name, source] of Object.entries(diagnosis)) {
+    if (source && typeof source === 'object' && 'ok' in source && source.ok === false && !(name === 'kafkaSecret' && !t.kafkaSecret)) {
+      diagnosis.degraded.push(name);
+    }
+  }
+  return diagnosis;
+}
+
+async function mergeOrWait(input: IncidentInput, pr: PullRequestRecord): Promise<PullRequestRecord> {
+  const { gitops } = input.runbook;
+  const repo = { owner: gitops.owner, repo: gitops.repo };
+  if (gitops.merge === 'auto') return act.mergePullRequest({ ...repo, pr });
+  const timeoutMs = durationMs(gitops.mergeTimeout);
+  return proxyActivities<Activities>({
+    startToCloseTimeout: timeoutMs + 60_000,
+    heartbeatTimeout: '2 minutes',
+    retry: { maximumAttempts: 3, nonRetryableErrorTypes: [...NON_RETRYABLE, 'PullRequestClosedError', 'TimeoutError'] },
+  }).waitForMerge({ ...repo, pr, pollIntervalMs: durationMs(gitops.mergePollInterval), timeoutMs });
+}
+
+function diagnosisTarget({ runbook }: IncidentInput): DiagnosisTarget {
+  const { target, diagnosis } = runbook;
+  return {
+    namespace: target.namespace,
+    deployment: target.deployment,
+    container: target.container,
+    podSelector: target.podSelector,
+    kafkaSecret: target.kafkaSecret,
+    configMap: target.configMap,
+    health: target.health,
+    logTailLines: diagnosis.logTailLines,
+    logLimitBytes: diagnosis.logLimitBytes,
+    eventsLimit: diagnosis.eventsLimit,
+    probeTimeoutMs: durationMs(diagnosis.probeTimeout),
+  };
+}
+
+function restartedAtOf(diagnosis: Diagnosis): number | null {
+  if (!diagnosis.deployment.ok) return null;
+  const value = diagnosis.deployment.value.templateAnnotations[RESTARTED_AT_ANNOTATION];
+  const at = value ? Date.parse(value) : NaN;
+  return Number.isFinite(at) ? at : null;
+}
+
+function failureMessage(err: unknown): string {
+  if (err instanceof ApplicationFailure || !(err instanceof Error)) return String((err as Error)?.message ?? err);
+  // ActivityFailure wraps the activity's own failure as its cause.
+  const cause = (err as Error & { cause?: Error }).cause;
+  return cause?.message ?? err.message;
+}
+
+function pullRequestBody(input: IncidentInput, state: IncidentState): string {
+  const c = state.classification!;
+  const link = input.temporalUiUrl
+    ? `${input.temporalUiUrl}/namespaces/${workflowInfo().namespace}/workflows/${encodeURIComponent(state.workflowId)}`
+    : `workflow ${state.workflowId}`;
+  return [
+    `Automated restart of \`${state.target.namespace}/${state.target.deployment}\` by AgentRuns (runbook \`${state.runbookId}\`).`,
+    '',
+    `**Diagnosis:** \`${c.class}\` — procedure ${c.procedure ?? 'none'} (${c.basis})`,
+    `**Action:** ${c.action}`,
+    `**Approved by:** ${state.decision?.by ?? '?'}${state.decision?.comment ? ` — “${state.decision.comment}”` : ''} at ${state.decision?.at ?? '?'}`,
+    `**Workflow:** ${link}`,
+    '',
+    '**Evidence** (redacted):',
+    '```',
+    ...c.evidence.slice(0, 15).map((e) => `[${e.source}] ${e.text}`),
+    '```',
+    ...(c.notes.length ? ['', '**Notes:**', ...c.notes.map((n) => `- ${n}`)] : []),
+    '',
+    'Rollback: revert this PR and let Argo CD sync.',
+  ].join('\n');
+}
