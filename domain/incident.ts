@@ -142,7 +142,7 @@ export interface IncidentState {
   decision: DecisionRecord | null;
   refusals: RefusalRecord[];
   pullRequest: PullRequestRecord | null;
-  argoSync: { application: string; status: string; health: string; at: string } | null;
+  argoSync: { application: string; status: string; health: string; operation?: string; revision?: string; at: string } | null;
   verification: VerificationRecord | null;
   rollback: { offered: boolean; decision?: DecisionRecord; pullRequest?: PullRequestRecord } | null;
   timings: Record<string, PhaseTiming>;
