@@ -18,7 +18,6 @@
  * `alertResolved`, Update `decide`. The result is the final IncidentState: the audit record.
  */
 import {
-  ApplicationFailure,
   condition,
   log,
   proxyActivities,
@@ -29,7 +28,8 @@ import {
 import type { ActivityOptions } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { decisionRefusal, prerequisiteFor } from '../domain/approval';
-import { RESTARTED_AT_ANNOTATION, type Diagnosis, type DiagnosisTarget, type SourceResult } from '../domain/diagnosis';
+import { collectDiagnosis, diagnosisTarget } from '../domain/collect-diagnosis';
+import { RESTARTED_AT_ANNOTATION, type Diagnosis } from '../domain/diagnosis';
 import { durationMs } from '../domain/duration';
 import type {
   AlertInfo,
@@ -72,7 +72,7 @@ const MAX_ALERT_EVENTS = 50;
 export async function incidentWorkflow(input: IncidentInput): Promise<IncidentState> {
   const { runbook } = input;
   const info = workflowInfo();
-  const target = diagnosisTarget(input);
+  const target = diagnosisTarget(runbook);
   const state: IncidentState = {
     workflowId: info.workflowId,
     runbookId: runbook.id,
@@ -82,7 +82,8 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
     startedAt: new Date().toISOString(),
     trigger: input.trigger,
     dryRun: input.dryRun === true,
-    alerts: input.trigger.alert ? [{ status: 'firing', at: new Date().toISOString(), alert: input.trigger.alert }] : [],
+    // Alerts arrive as alertFired signals (signal-with-start), so the first one is not counted twice.
+    alerts: [],
     diagnosis: null,
     classification: null,
     prerequisite: null,
@@ -188,7 +189,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
   try {
     // 1–2. diagnose and classify ------------------------------------------------------------
     enter('diagnosing');
-    state.diagnosis = await diagnose(input, target);
+    state.diagnosis = await collectDiagnosis(diag, runbook);
     state.classification = await diag.classifyIncident(state.diagnosis, {
       expectedReplicas: runbook.target.expectedReplicas,
       kafkaSecret: runbook.target.kafkaSecret,
@@ -265,7 +266,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
     }).verifyRestart({ target, restartedAt, timeoutMs: verificationMs });
     if (state.verification.ok) return close('remediated');
 
-    const after = await diagnose(input, target);
+    const after = await collectDiagnosis(diag, runbook);
     const reclassified = await diag.classifyIncident(after, {
       expectedReplicas: runbook.target.expectedReplicas,
       kafkaSecret: runbook.target.kafkaSecret,
@@ -300,59 +301,6 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
   }
 }
 
-/** Runs every read-only source in parallel; each failure is recorded, never fatal. */
-async function diagnose(input: IncidentInput, target: DiagnosisTarget): Promise<Diagnosis> {
-  const { gitops, target: t } = input.runbook;
-  const settle = async <T>(name: string, p: Promise<T>): Promise<SourceResult<T>> => {
-    try {
-      return { ok: true, value: await p };
-    } catch (err) {
-      return { ok: false, error: `${name}: ${failureMessage(err)}` };
-    }
-  };
-  const [deployment, pods, events, logs, probes, kafkaSecret, gitopsFacts] = await Promise.all([
-    settle('deployment', diag.getDeploymentFacts(target)),
-    settle('pods', diag.listPods(target)),
-    settle('events', diag.listEvents(target)),
-    settle('logs', diag.tailLogs(target)),
-    settle('probes', diag.probePods(target)),
-    t.kafkaSecret
-      ? settle('kafkaSecret', diag.checkSecret(target))
-      : Promise.resolve<SourceResult<never>>({ ok: false, error: 'kafkaSecret: not configured' }),
-    settle(
-      'gitops',
-      diag.readGitOpsFacts({
-        owner: gitops.owner,
-        repo: gitops.repo,
-        ref: gitops.baseBranch,
-        deploymentPath: gitops.deploymentPath,
-        configMapPath: gitops.configMapPath,
-        target,
-      }),
-    ),
-  ]);
-  const diagnosis: Diagnosis = {
-    collectedAt: new Date().toISOString(),
-    deployment,
-    pods,
-    events,
-    logs,
-    probes,
-    kafkaSecret,
-    degraded: [],
-  };
-  // A worker without a repository reader answers null: the source is absent, not degraded.
-  if (!(gitopsFacts.ok && gitopsFacts.value === null)) {
-    diagnosis.gitops = gitopsFacts.ok ? { ok: true, value: gitopsFacts.value! } : gitopsFacts;
-  }
-  for (const [name, source] of Object.entries(diagnosis)) {
-    if (source && typeof source === 'object' && 'ok' in source && source.ok === false && !(name === 'kafkaSecret' && !t.kafkaSecret)) {
-      diagnosis.degraded.push(name);
-    }
-  }
-  return diagnosis;
-}
-
 async function mergeOrWait(input: IncidentInput, pr: PullRequestRecord): Promise<PullRequestRecord> {
   const { gitops } = input.runbook;
   const repo = { owner: gitops.owner, repo: gitops.repo };
@@ -365,35 +313,11 @@ async function mergeOrWait(input: IncidentInput, pr: PullRequestRecord): Promise
   }).waitForMerge({ ...repo, pr, pollIntervalMs: durationMs(gitops.mergePollInterval), timeoutMs });
 }
 
-function diagnosisTarget({ runbook }: IncidentInput): DiagnosisTarget {
-  const { target, diagnosis } = runbook;
-  return {
-    namespace: target.namespace,
-    deployment: target.deployment,
-    container: target.container,
-    podSelector: target.podSelector,
-    kafkaSecret: target.kafkaSecret,
-    configMap: target.configMap,
-    health: target.health,
-    logTailLines: diagnosis.logTailLines,
-    logLimitBytes: diagnosis.logLimitBytes,
-    eventsLimit: diagnosis.eventsLimit,
-    probeTimeoutMs: durationMs(diagnosis.probeTimeout),
-  };
-}
-
 function restartedAtOf(diagnosis: Diagnosis): number | null {
   if (!diagnosis.deployment.ok) return null;
   const value = diagnosis.deployment.value.templateAnnotations[RESTARTED_AT_ANNOTATION];
   const at = value ? Date.parse(value) : NaN;
   return Number.isFinite(at) ? at : null;
-}
-
-function failureMessage(err: unknown): string {
-  if (err instanceof ApplicationFailure || !(err instanceof Error)) return String((err as Error)?.message ?? err);
-  // ActivityFailure wraps the activity's own failure as its cause.
-  const cause = (err as Error & { cause?: Error }).cause;
-  return cause?.message ?? err.message;
 }
 
 function pullRequestBody(input: IncidentInput, state: IncidentState): string {

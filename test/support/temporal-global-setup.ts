@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
 import { startDevServer } from '../../devstack/temporal-dev-server';
 import { bundleWorkflows } from '../../worker/create-worker';

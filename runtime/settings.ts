@@ -1,0 +1,63 @@
+/**
+ * Process settings from the environment, validated at start with a message per problem. Secrets
+ * (tokens) come from the environment only — never from the cluster — and are never printed:
+ * `describeSettings` shows whether each is set, not its value.
+ */
+import { z } from 'zod';
+
+const optionalUrl = z.url().optional();
+const optionalSecret = z.string().min(1).optional();
+
+export const settingsSchema = z.object({
+  TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('agentruns'),
+  /** Base URL of the Temporal Web UI, for links in PRs and Slack. */
+  TEMPORAL_UI_URL: optionalUrl,
+  /** Runbook config file; default: the shipped torghut-ws runbook. */
+  AGENTRUNS_RUNBOOK: z.string().min(1).optional(),
+  /** Kubeconfig path; default: $KUBECONFIG, ~/.kube/config, or in-cluster service account. */
+  KUBECONFIG: z.string().min(1).optional(),
+  GITHUB_TOKEN: optionalSecret,
+  GITHUB_API_URL: z.url().default('https://api.github.com'),
+  ARGOCD_SERVER: optionalUrl,
+  ARGOCD_AUTH_TOKEN: optionalSecret,
+  SLACK_BOT_TOKEN: optionalSecret,
+  SLACK_API_URL: z.url().default('https://slack.com/api/'),
+  SLACK_SIGNING_SECRET: optionalSecret,
+  ALERTMANAGER_TOKEN: optionalSecret,
+  INGRESS_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  INGRESS_HOST: z.string().min(1).default('0.0.0.0'),
+  INGRESS_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(1024 * 1024),
+});
+
+export type Settings = z.infer<typeof settingsSchema>;
+
+export class SettingsError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid settings:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'SettingsError';
+  }
+}
+
+export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
+  const picked = Object.fromEntries(Object.keys(settingsSchema.shape).map((k) => [k, env[k] === '' ? undefined : env[k]]));
+  const result = settingsSchema.safeParse(picked);
+  if (!result.success) {
+    throw new SettingsError(result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  const s = result.data;
+  const problems: string[] = [];
+  if (s.ARGOCD_SERVER && !s.ARGOCD_AUTH_TOKEN) problems.push('ARGOCD_AUTH_TOKEN: required when ARGOCD_SERVER is set');
+  if (problems.length) throw new SettingsError(problems);
+  return s;
+}
+
+const SECRET_KEYS = new Set(['GITHUB_TOKEN', 'ARGOCD_AUTH_TOKEN', 'SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'ALERTMANAGER_TOKEN']);
+
+/** Settings safe to log: secrets shown as set/unset only. */
+export function describeSettings(s: Settings): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(s).map(([k, v]) => [k, SECRET_KEYS.has(k) ? (v ? '(set)' : '(unset)') : v]),
+  );
+}
