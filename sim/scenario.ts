@@ -1,0 +1,212 @@
+/**
+ * Scenario files of the simulated torghut environment: one YAML file per situation an on-call
+ * engineer meets (406, auth, each Kafka class, healthy, flapping, API errors). Validated with zod so
+ * a typo in a scenario fails loudly with the file and the path of the bad field, instead of quietly
+ * simulating something else.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import { z } from 'zod';
+
+export const SCENARIO_DIR = fileURLToPath(new URL('./scenarios/', import.meta.url));
+
+/** What a pod answers on a health path: a status and a body, or nothing at all. */
+const httpAnswerSchema = z
+  .object({
+    status: z.number().int().min(100).max(599),
+    /** Raw text (possibly malformed) or a JSON object, served as application/json. */
+    body: z.union([z.string(), z.record(z.string(), z.unknown())]).default(''),
+    contentType: z.string().optional(),
+    /** Hold the answer this long (a hung endpoint; probes must time out). */
+    delayMs: z.number().int().min(0).max(60_000).optional(),
+  })
+  .strict();
+
+/** The port does not answer: the API server's proxy reports it cannot reach the pod. */
+const unreachableSchema = z.object({ unreachable: z.literal(true) }).strict();
+
+export const healthAnswerSchema = z.union([httpAnswerSchema, unreachableSchema]);
+
+const logsSchema = z
+  .union([z.string(), z.array(z.string())])
+  .transform((logs) => (typeof logs === 'string' ? logs.replace(/\n$/, '').split('\n') : logs));
+
+const eventSchema = z
+  .object({
+    type: z.enum(['Normal', 'Warning']).default('Normal'),
+    reason: z.string().min(1),
+    /** `{replicaset}` and `{pod}` are replaced by the simulated names. */
+    message: z.string(),
+    /** `deployment`, `replicaset`, `pod` (the first pod), `pod/N`, or a literal `Kind/name`. */
+    object: z.string().default('pod'),
+    count: z.number().int().min(1).default(1),
+    secondsAgo: z.number().int().min(0).default(60),
+  })
+  .strict();
+
+/** The part of the state that a restart may change. */
+const conditionSchema = z
+  .object({
+    readiness: healthAnswerSchema.optional(),
+    liveness: healthAnswerSchema.optional(),
+    logs: logsSchema.optional(),
+    /** Pod readiness; defaults to "readiness answers 2xx". */
+    ready: z.boolean().optional(),
+    /**
+     * After this many readiness probes the cure wears off and the pods fall back to the broken
+     * state (a restart that cures only briefly).
+     */
+    relapseAfterReadinessProbes: z.number().int().min(1).optional(),
+    /** The cure holds only while the Deployment runs at most this many replicas (a second replica re-triggers 406). */
+    maxReplicas: z.number().int().min(0).optional(),
+  })
+  .strict();
+
+const faultCode = z.number().int().min(400).max(599);
+
+export const scenarioSchema = z
+  .object({
+    description: z.string().min(1),
+    namespace: z.string().default('torghut'),
+    deployment: z
+      .object({
+        name: z.string().default('torghut-ws'),
+        replicas: z.number().int().min(0).default(1),
+        generation: z.number().int().min(1).default(1),
+        image: z.string().default('registry.ide-newton.ts.net/lab/torghut-ws:0.42.1'),
+        /** spec.template.metadata.annotations */
+        templateAnnotations: z.record(z.string(), z.string()).default({}),
+        labels: z.record(z.string(), z.string()).default({ app: 'torghut-ws' }),
+      })
+      .strict()
+      .prefault({}),
+    container: z.string().default('torghut-ws'),
+    port: z.number().int().min(1).max(65535).default(8080),
+    pods: z
+      .object({
+        phase: z.enum(['Pending', 'Running', 'Succeeded', 'Failed', 'Unknown']).default('Running'),
+        /** How many of the pods are Ready; default: all when readiness answers 2xx, else none. */
+        readyCount: z.number().int().min(0).optional(),
+        restarts: z.number().int().min(0).default(0),
+        startedSecondsAgo: z.number().int().min(0).default(3600),
+        nodeName: z.string().default('talos-worker-3'),
+      })
+      .strict()
+      .prefault({}),
+    readiness: healthAnswerSchema,
+    liveness: healthAnswerSchema.default({ status: 200, body: 'ok' }),
+    /** What a Ready pod answers on readiness when others are not ready (replicas > 1). */
+    readyReadiness: healthAnswerSchema.default({
+      status: 200,
+      body: { status: 'ok', gates: { alpaca_ws: true, kafka: true, trade_updates: true } },
+    }),
+    logs: logsSchema.default([]),
+    events: z.array(eventSchema).default([]),
+    secret: z
+      .object({
+        name: z.string().default('torghut-ws'),
+        present: z.boolean().default(true),
+        /** Data key names; the simulator invents dummy values. */
+        keys: z.array(z.string().min(1)).default(['password', 'sasl.jaas.config']),
+      })
+      .strict()
+      .prefault({}),
+    configMap: z
+      .object({
+        name: z.string().default('torghut-ws'),
+        present: z.boolean().default(true),
+        data: z.record(z.string(), z.string()).default({ KAFKA_BOOTSTRAP: 'kafka-kafka-bootstrap.kafka:9092' }),
+      })
+      .strict()
+      .prefault({}),
+    /** API faults: the HTTP status the simulated API server answers for that resource. */
+    faults: z
+      .object({
+        deployment: faultCode.optional(),
+        pods: faultCode.optional(),
+        events: faultCode.optional(),
+        logs: faultCode.optional(),
+        secret: faultCode.optional(),
+        configmap: faultCode.optional(),
+        proxy: faultCode.optional(),
+        patch: faultCode.optional(),
+      })
+      .strict()
+      .default({}),
+    /** The state after a rollout restart; absent = a restart does not cure. */
+    afterRestart: conditionSchema.optional(),
+    /** How many restarts it takes before afterRestart applies (default 1). */
+    restartsUntilCured: z.number().int().min(1).default(1),
+    /**
+     * Raw secret strings written into this scenario's logs. Tests assert none of them ever leaves
+     * an activity; the loader checks each really appears in the scenario.
+     */
+    secretsInLogs: z.array(z.string().min(6)).default([]),
+  })
+  .strict();
+
+export type Scenario = z.infer<typeof scenarioSchema>;
+export type ScenarioInput = z.input<typeof scenarioSchema>;
+export type HealthAnswer = z.infer<typeof healthAnswerSchema>;
+export type ScenarioCondition = z.infer<typeof conditionSchema>;
+export type ScenarioEvent = z.infer<typeof eventSchema>;
+
+export class ScenarioError extends Error {
+  constructor(
+    readonly source: string,
+    readonly issues: Array<{ path: string; message: string }>,
+  ) {
+    super(`invalid scenario ${source}:\n${issues.map((i) => `  - ${i.path || '(root)'}: ${i.message}`).join('\n')}`);
+    this.name = 'ScenarioError';
+  }
+}
+
+/** Validates an already-parsed scenario document; throws ScenarioError naming every problem. */
+export function parseScenario(document: unknown, source = '(inline)'): Scenario {
+  const result = scenarioSchema.safeParse(document);
+  if (!result.success) {
+    throw new ScenarioError(
+      source,
+      result.error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message })),
+    );
+  }
+  const missing = result.data.secretsInLogs.filter((secret) => !scenarioText(result.data).includes(secret));
+  if (missing.length > 0) {
+    throw new ScenarioError(source, [{ path: 'secretsInLogs', message: `${missing.length} listed secret(s) do not appear in the logs` }]);
+  }
+  return result.data;
+}
+
+/** All log text of a scenario, before and after restart. */
+function scenarioText(scenario: Scenario): string {
+  return [...scenario.logs, ...(scenario.afterRestart?.logs ?? [])].join('\n');
+}
+
+/** Loads a scenario by name (`alpaca-406`) from sim/scenarios, or by file path. */
+export async function loadScenario(nameOrPath: string): Promise<Scenario> {
+  const path = /[/\\]|\.ya?ml$/.test(nameOrPath) ? nameOrPath : join(SCENARIO_DIR, `${nameOrPath}.yaml`);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new ScenarioError(path, [{ path: '', message: `cannot read file: ${(err as Error).message}` }]);
+  }
+  let document: unknown;
+  try {
+    document = parse(text, { prettyErrors: true });
+  } catch (err) {
+    throw new ScenarioError(path, [{ path: '', message: `not valid YAML: ${(err as Error).message}` }]);
+  }
+  return parseScenario(document, path);
+}
+
+/** Names of the shipped scenarios (file names without .yaml), sorted. */
+export async function listScenarios(dir: string = SCENARIO_DIR): Promise<string[]> {
+  const files = await readdir(dir);
+  return files
+    .filter((file) => file.endsWith('.yaml'))
+    .map((file) => basename(file, '.yaml'))
+    .sort();
+}
