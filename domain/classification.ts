@@ -51,3 +51,21 @@ export function procedureFor(cls: FailureClass): Procedure | null {
       return null;
   }
 }
+
+/** What the classifier reads. Pure data, so the same rules run in an activity, the CLI and tests. */
+export interface ClassifierInput {
+  /** The `/readyz` probe of the pod under suspicion; null/absent when it was not probed. */
+  readiness?: { status: number | null; body?: string } | null;
+  /** Recent log lines of the forwarder (any format: plain, JSON lines, stack traces). */
+  logLines: readonly string[];
+  /** `spec.replicas` of the live Deployment, when known. */
+  replicas?: number | null;
+  /** Replicas the runbook requires (default 1: a second replica causes Alpaca 406). */
+  expectedReplicas?: number;
+  /** Facts gathered elsewhere (deployment, secret, GitOps drift); redacted and capped like the rest. */
+  extraEvidence?: Evidence[];
+  /** Warnings gathered elsewhere (degraded sources), shown after the classifier's own notes. */
+  extraNotes?: readonly string[];
+  /** Names for the action text; generic wording when absent. */
+  target?: { deployment?: string; kafkaSecret?: string };
+}

@@ -130,7 +130,7 @@ export function parseReadiness(httpStatus: number | null, body: string | undefin
     return {
       kind: 'missing',
       httpStatus: status,
-      reason: status === null ? 'no response from /readyz (unreachable or not probed)' : `HTTP ${status} with an empty body`,
+      reason: status === null ? 'no response (pod unreachable or not probed)' : `HTTP ${status} with an empty body`,
     };
   }
 

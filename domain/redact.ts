@@ -48,7 +48,7 @@ const RULES: Rule[] = [
   [/\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@"']+):([^\s@/"']+)@/gi, (_m, head = '') => `${head}:${REDACTED}@`],
   // Authorization / Proxy-Authorization headers: keep the scheme, drop the credentials.
   [
-    /(authorization\\*["']?\s*[:=]\s*\\*["']?)(?:(bearer|basic|token|digest|negotiate)\s+)?[^\s"'\\,}]+/gi,
+    /(authorization\\*["']?\s*[:=]\s*\\*["']?)(?:(bearer|basic|token|digest|negotiate)\s+)?[^\s"'\\,;)}]+/gi,
     (_m, head = '', scheme?: string) => `${head}${scheme ? `${scheme} ` : ''}${REDACTED}`,
   ],
   // Cookies carry session secrets.
