@@ -20,8 +20,6 @@ export default defineConfig({
           globalSetup: ['test/support/temporal-global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 180_000,
-          // Two cores: run integration files one or two at a time so timing-sensitive waits stay honest.
-          maxWorkers: 2,
         },
       },
     ],

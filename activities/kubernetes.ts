@@ -58,23 +58,6 @@ export interface RolloutStatus {
 }
 
 /** The slice of a runbook config the Kubernetes activities need. */
-export function diagnosisTarget(config: RunbookConfig): DiagnosisTarget {
-  const t = config.target;
-  return {
-    namespace: t.namespace,
-    deployment: t.deployment,
-    container: t.container,
-    podSelector: t.podSelector,
-    ...(t.kafkaSecret ? { kafkaSecret: t.kafkaSecret } : {}),
-    ...(t.configMap ? { configMap: t.configMap } : {}),
-    health: { ...t.health },
-    logTailLines: config.diagnosis.logTailLines,
-    logLimitBytes: config.diagnosis.logLimitBytes,
-    eventsLimit: config.diagnosis.eventsLimit,
-    probeTimeoutMs: durationMs(config.diagnosis.probeTimeout),
-  };
-}
-
 // ---- error mapping ----------------------------------------------------------------------------
 
 interface StatusBody {
