@@ -1,0 +1,528 @@
+/**
+ * GitHub activities: the GitOps side of the restart. Read the manifests at a ref, open the one PR per
+ * incident that bumps restartedAt (and resets replicas), merge it or wait for a human to, and open the
+ * revert PR for a rollback.
+ *
+ * Every write is idempotent, because Temporal may run an activity again after it already acted:
+ * - the branch is named from the workflow ID (`agentruns/<workflowId>`) and reused when it exists;
+ * - the commit is skipped when the branch's file already carries this restartedAt, and made with the
+ *   file's blob sha as precondition (GitHub answers 409 to a stale sha: re-read and retry once);
+ * - an open (or merged) PR for the branch is returned instead of opening a second one.
+ *
+ * Octokit errors become the named failures of ./errors by HTTP status (404 NotFoundError, 401/403
+ * NotAllowedError, 409/405 ConflictError, 400/422 InputError, anything else UpstreamError, retryable).
+ * Transient 5xx and rate limits are retried inside the client by the retry and throttling plugins
+ * first. PR titles, bodies and commit messages are redacted before they leave the worker.
+ */
+import { retry } from '@octokit/plugin-retry';
+import { throttling } from '@octokit/plugin-throttling';
+import { Octokit } from '@octokit/rest';
+import { ApplicationFailure } from '@temporalio/common';
+import { z } from 'zod';
+import type { GitOpsFacts } from '../domain/diagnosis';
+import type { PullRequestRecord } from '../domain/incident';
+import { redact } from '../domain/redact';
+import { applyRestartPatch, ManifestError, readGitOpsFacts as readManifestFacts } from '../domain/restart-patch';
+import type { RestartPatch } from '../domain/restart-patch';
+import { activityContext, heartbeat, pause } from './context';
+import { failureFromStatus, namedFailure } from './errors';
+
+// ---------------------------------------------------------------------------------------------------
+// The client
+
+export interface OctokitOptions {
+  /** API root; default https://api.github.com (GitHub Enterprise: https://HOST/api/v3). */
+  baseUrl?: string;
+  token: string;
+  /** How often a request failing with 5xx/network errors, or rate-limited, is retried. Default 3. */
+  retries?: number;
+  /** Milliseconds per second of back-off the plugins compute: 1000 in production, small in tests. */
+  retryAfterBaseValue?: number;
+  /**
+   * GitHub's pacing for content-creating requests (writes at least 1 s apart, PRs and merges 3 s).
+   * Default true; tests against the simulator turn it off to stay fast.
+   */
+  throttle?: boolean;
+  userAgent?: string;
+  /**
+   * Where the client logs. Default: rate-limit warnings to the console; per-request error lines are
+   * dropped because every failure already surfaces as a named activity failure.
+   */
+  log?: { debug(message: string): void; info(message: string): void; warn(message: string): void; error(message: string): void };
+}
+
+const QUIET_LOG = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (message: string) => console.warn(message),
+  error: () => undefined,
+};
+
+/** Statuses a retry cannot fix; 409/405 need a re-read, 429 is the throttling plugin's to handle. */
+const DO_NOT_RETRY = [400, 401, 403, 404, 405, 409, 410, 422, 429, 451];
+
+const ResilientOctokit = Octokit.plugin(throttling, retry);
+
+/** An Octokit with the throttling and retry plugins, both bounded by `retries`. */
+export function createOctokit(options: OctokitOptions): Octokit {
+  const retries = options.retries ?? 3;
+  const retryAfterBaseValue = options.retryAfterBaseValue ?? 1000;
+  const onLimit = (kind: string) => (retryAfter: number, request: { method: string; url: string }, octokit: { log: { warn(message: string): void } }, retryCount: number) => {
+    const again = retryCount < retries;
+    octokit.log.warn(`GitHub ${kind} on ${request.method} ${request.url}: ${again ? `retrying in ${retryAfter}s (${retryCount + 1}/${retries})` : 'giving up'}`);
+    return again;
+  };
+  return new ResilientOctokit({
+    auth: options.token,
+    ...(options.baseUrl ? { baseUrl: options.baseUrl.replace(/\/$/, '') } : {}),
+    userAgent: options.userAgent ?? 'agentruns',
+    log: options.log ?? QUIET_LOG,
+    retry: { retries, retryAfterBaseValue, doNotRetry: DO_NOT_RETRY },
+    throttle: {
+      enabled: options.throttle ?? true,
+      retryAfterBaseValue,
+      onRateLimit: onLimit('rate limit'),
+      onSecondaryRateLimit: onLimit('secondary rate limit'),
+    },
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Inputs and outputs
+
+/** Which repository; each falls back to the activity factory's default. */
+export interface RepoSelector {
+  owner?: string;
+  repo?: string;
+  baseBranch?: string;
+}
+
+export interface GitHubActivityDeps extends RepoSelector {
+  octokit: Octokit;
+}
+
+export interface ReadGitOpsFactsInput extends RepoSelector {
+  deploymentPath: string;
+  configMapPath?: string;
+  /** Branch, tag or commit; default the base branch. */
+  ref?: string;
+}
+
+export interface OpenRestartPullRequestInput extends RepoSelector {
+  workflowId: string;
+  deploymentPath: string;
+  /** ISO-8601; decided once by the workflow so every attempt writes the same value. */
+  restartedAt: string;
+  expectedReplicas?: number;
+  title: string;
+  body: string;
+  /** Compute the change and return it without writing anything. */
+  dryRun?: boolean;
+}
+
+/** A PR by number, or by the record an earlier activity returned (its `changes` are kept). */
+export interface PullRequestSelector extends RepoSelector {
+  number?: number;
+  pr?: PullRequestRecord;
+}
+
+export interface WaitForMergeInput extends PullRequestSelector {
+  pollIntervalMs: number;
+  timeoutMs: number;
+}
+
+export interface OpenRevertPullRequestInput extends RepoSelector {
+  workflowId: string;
+  /** The merged restart PR to revert. */
+  pr: PullRequestRecord;
+  deploymentPath: string;
+  body: string;
+  title?: string;
+}
+
+/** Failure types thrown by waitForMerge besides the named ones of ./errors (both non-retryable). */
+export const PULL_REQUEST_CLOSED = 'PullRequestClosedError';
+export const MERGE_TIMEOUT = 'TimeoutError';
+
+const GITHUB_BODY_LIMIT = 60_000;
+const GITHUB_TITLE_LIMIT = 250;
+
+// Response shapes this code relies on, checked at the boundary.
+const fileSchema = z.object({ type: z.literal('file'), sha: z.string(), encoding: z.string(), content: z.string() });
+const pullSchema = z.object({
+  number: z.number().int(),
+  html_url: z.string(),
+  state: z.enum(['open', 'closed']),
+  merged: z.boolean().optional(),
+  merged_at: z.string().nullable().optional(),
+  merge_commit_sha: z.string().nullable().optional(),
+  head: z.object({ ref: z.string(), sha: z.string() }),
+});
+type Pull = z.infer<typeof pullSchema>;
+
+// ---------------------------------------------------------------------------------------------------
+// The activities
+
+export function createGitHubActivities(deps: GitHubActivityDeps) {
+  const { octokit } = deps;
+
+  const repoOf = (input: RepoSelector): { owner: string; repo: string; baseBranch: string } => {
+    const owner = input.owner ?? deps.owner;
+    const repo = input.repo ?? deps.repo;
+    const baseBranch = input.baseBranch ?? deps.baseBranch ?? 'main';
+    if (!owner || !repo) throw namedFailure('InputError', 'GitHub activity needs an owner and a repo (from the runbook or the worker)');
+    return { owner, repo, baseBranch };
+  };
+  type Repo = ReturnType<typeof repoOf>;
+
+  const branchSha = async (r: Repo, branch: string): Promise<string | null> => {
+    try {
+      const { data } = await octokit.rest.git.getRef({ owner: r.owner, repo: r.repo, ref: `heads/${branch}` });
+      return data.object.sha;
+    } catch (err) {
+      if (statusOf(err) === 404) return null;
+      throw toFailure(`read branch ${branch}`, err);
+    }
+  };
+
+  const readFile = async (r: Repo, path: string, ref: string): Promise<{ text: string; sha: string }> => {
+    const { data } = await call(`read ${path} at ${ref}`, () => octokit.rest.repos.getContent({ owner: r.owner, repo: r.repo, path, ref }));
+    const file = fileSchema.safeParse(data);
+    if (!file.success) throw namedFailure('InputError', `${path} at ${ref} is not a file GitHub returns inline (is it a directory, or over 1 MB?)`);
+    if (file.data.encoding !== 'base64') throw namedFailure('InputError', `${path} at ${ref}: unexpected encoding ${file.data.encoding}`);
+    return { text: Buffer.from(file.data.content, 'base64').toString('utf8'), sha: file.data.sha };
+  };
+
+  const ensureBranch = async (r: Repo, branch: string, fromSha: string): Promise<void> => {
+    if (await branchSha(r, branch)) return;
+    try {
+      await octokit.rest.git.createRef({ owner: r.owner, repo: r.repo, ref: `refs/heads/${branch}`, sha: fromSha });
+    } catch (err) {
+      // Another attempt created it between our read and our write: that is the branch we want.
+      if (statusOf(err) === 422 && /already exists/i.test(messageOf(err)) && (await branchSha(r, branch))) return;
+      throw toFailure(`create branch ${branch}`, err);
+    }
+  };
+
+  /**
+   * Writes `next(current)` to the file on the branch with the current blob sha as precondition;
+   * `next` returning null means the branch already holds the wanted content. A 409 (someone committed
+   * in between) is re-read and retried once.
+   */
+  const commitFile = async (r: Repo, branch: string, path: string, message: string, next: (current: string) => string | null): Promise<void> => {
+    for (let attempt = 1; ; attempt++) {
+      const current = await readFile(r, path, branch);
+      const text = next(current.text);
+      if (text === null) return;
+      try {
+        await octokit.rest.repos.createOrUpdateFileContents({
+          owner: r.owner,
+          repo: r.repo,
+          path,
+          branch,
+          message,
+          sha: current.sha,
+          content: Buffer.from(text, 'utf8').toString('base64'),
+        });
+        return;
+      } catch (err) {
+        if (statusOf(err) === 409 && attempt < 2) continue;
+        throw toFailure(`commit ${path} on ${branch}`, err);
+      }
+    }
+  };
+
+  /** The open PR for the branch, else a merged one; a PR closed without merge does not count. */
+  const findPull = async (r: Repo, branch: string): Promise<Pull | null> => {
+    const { data } = await call(`list pull requests for ${branch}`, () =>
+      octokit.rest.pulls.list({ owner: r.owner, repo: r.repo, head: `${r.owner}:${branch}`, base: r.baseBranch, state: 'all', per_page: 100 }),
+    );
+    const pulls = z.array(pullSchema).parse(data);
+    return pulls.find((p) => p.state === 'open') ?? pulls.find((p) => p.merged_at) ?? null;
+  };
+
+  const openPull = async (r: Repo, branch: string, title: string, body: string): Promise<Pull> => {
+    try {
+      const { data } = await octokit.rest.pulls.create({ owner: r.owner, repo: r.repo, head: branch, base: r.baseBranch, title, body });
+      return pullSchema.parse(data);
+    } catch (err) {
+      if (statusOf(err) === 422 && /already exists/i.test(messageOf(err))) {
+        const existing = await findPull(r, branch);
+        if (existing) return existing;
+      }
+      throw toFailure(`open pull request ${branch} → ${r.baseBranch}`, err);
+    }
+  };
+
+  const getPull = async (r: Repo, number: number, signal?: AbortSignal): Promise<Pull> => {
+    const { data } = await call(`read pull request #${number}`, () =>
+      octokit.rest.pulls.get({ owner: r.owner, repo: r.repo, pull_number: number, ...(signal ? { request: { signal } } : {}) }),
+    );
+    return pullSchema.parse(data);
+  };
+
+  const fileSummary = async (r: Repo, number: number): Promise<string[]> => {
+    const { data } = await call(`list files of pull request #${number}`, () =>
+      octokit.rest.pulls.listFiles({ owner: r.owner, repo: r.repo, pull_number: number, per_page: 100 }),
+    );
+    return data.map((f) => `${f.status} ${f.filename} (+${f.additions} -${f.deletions})`);
+  };
+
+  const selected = (input: number | PullRequestSelector): { r: Repo; number: number; prior?: PullRequestRecord } => {
+    const sel: PullRequestSelector = typeof input === 'number' ? { number: input } : input;
+    const number = sel.number ?? sel.pr?.number;
+    if (number === undefined || !Number.isInteger(number) || number <= 0) {
+      throw namedFailure('InputError', `not a pull request number: ${String(number)} (a dry-run record has number 0)`);
+    }
+    return { r: repoOf(sel), number, prior: sel.pr };
+  };
+
+  return {
+    /** replicas, restartedAt (deployment.yaml) and KAFKA_BOOTSTRAP (configmap.yaml) as Git declares them. */
+    async readGitOpsFacts(input: ReadGitOpsFactsInput): Promise<GitOpsFacts> {
+      const r = repoOf(input);
+      const ref = input.ref ?? r.baseBranch;
+      const deployment = await readFile(r, input.deploymentPath, ref);
+      const configMap = input.configMapPath ? await readFile(r, input.configMapPath, ref) : undefined;
+      const facts = manifest(() => readManifestFacts(deployment.text, configMap?.text), input.deploymentPath);
+      // The live value is the Kubernetes activities' to read; the diagnosis puts the two side by side.
+      return { ref, ...facts, liveKafkaBootstrap: null };
+    },
+
+    /** The restart PR of this incident: opened once, found again on every later attempt. */
+    async openRestartPullRequest(input: OpenRestartPullRequestInput): Promise<PullRequestRecord> {
+      const r = repoOf(input);
+      const branch = incidentBranch(input.workflowId);
+      const patchOf = (text: string): RestartPatch =>
+        manifest(() => applyRestartPatch(text, { restartedAt: input.restartedAt, expectedReplicas: input.expectedReplicas }), input.deploymentPath);
+
+      const baseSha = await branchSha(r, r.baseBranch);
+      if (!baseSha) throw namedFailure('NotFoundError', `base branch ${r.baseBranch} of ${r.owner}/${r.repo} not found`);
+      const base = await readFile(r, input.deploymentPath, baseSha);
+      const planned = patchOf(base.text);
+      if (input.dryRun) return { number: 0, url: '', branch, merged: false, dryRun: true, changes: planned.changes };
+
+      const existing = await findPull(r, branch);
+      if (existing) {
+        const changes = planned.changes.length > 0 ? planned.changes : await mergedChanges(existing);
+        return toRecord(existing, changes);
+      }
+      if (planned.changes.length === 0) {
+        throw namedFailure('InputError', `${input.deploymentPath} on ${r.baseBranch} already has restartedAt ${input.restartedAt}: nothing to change`);
+      }
+
+      await ensureBranch(r, branch, baseSha);
+      const message = redact(`${input.title}\n\n${planned.changes.map((c) => `- ${c}`).join('\n')}\n\nAgentRuns-Workflow: ${input.workflowId}\n`);
+      await commitFile(r, branch, input.deploymentPath, message, (current) => {
+        const patch = patchOf(current);
+        return patch.changes.length === 0 ? null : patch.text;
+      });
+      const pull = await openPull(r, branch, clip(redact(input.title), GITHUB_TITLE_LIMIT), clip(redact(input.body), GITHUB_BODY_LIMIT));
+      return toRecord(pull, planned.changes);
+
+      async function mergedChanges(pull: Pull): Promise<string[]> {
+        // Merged already (an earlier attempt's PR, merged quickly): describe it against the base it left.
+        if (!pull.merge_commit_sha) return [];
+        const { data } = await call(`read commit ${pull.merge_commit_sha}`, () =>
+          octokit.rest.git.getCommit({ owner: r.owner, repo: r.repo, commit_sha: pull.merge_commit_sha! }),
+        );
+        const parent = data.parents[0]?.sha;
+        return parent ? patchOf((await readFile(r, input.deploymentPath, parent)).text).changes : [];
+      }
+    },
+
+    /** Merged state of a PR now. */
+    async getPullRequest(input: number | PullRequestSelector): Promise<PullRequestRecord> {
+      const { r, number, prior } = selected(input);
+      const pull = await getPull(r, number);
+      return toRecord(pull, prior?.changes ?? (await fileSummary(r, number)));
+    },
+
+    /** Auto-merge mode: merge the PR at the head that was reviewed; a merged PR is returned as is. */
+    async mergePullRequest(input: number | PullRequestSelector): Promise<PullRequestRecord> {
+      const { r, number, prior } = selected(input);
+      const changes = async () => prior?.changes ?? (await fileSummary(r, number));
+      const pull = await getPull(r, number);
+      if (isMerged(pull)) return toRecord(pull, await changes());
+      if (pull.state === 'closed') throw closedFailure(number);
+      if (prior?.headSha && prior.headSha !== pull.head.sha) {
+        throw namedFailure('ConflictError', `PR #${number} changed after it was opened (head ${pull.head.sha}, expected ${prior.headSha}): review it before merging`);
+      }
+      try {
+        await octokit.rest.pulls.merge({ owner: r.owner, repo: r.repo, pull_number: number, sha: pull.head.sha, merge_method: 'merge' });
+      } catch (err) {
+        // 405/409: maybe merged by someone else meanwhile, which is what we wanted.
+        const again = await getPull(r, number);
+        if (isMerged(again)) return toRecord(again, await changes());
+        throw toFailure(`merge pull request #${number}`, err);
+      }
+      return toRecord(await getPull(r, number), await changes());
+    },
+
+    /**
+     * Wait-for-human mode: poll until merged, heartbeating between polls. The deadline survives
+     * retries (it travels in the heartbeat details). Closed without merge → PullRequestClosedError,
+     * deadline passed → TimeoutError; both non-retryable.
+     */
+    async waitForMerge(input: WaitForMergeInput): Promise<PullRequestRecord> {
+      const { r, number, prior } = selected(input);
+      const ctx = activityContext();
+      const previous: unknown = ctx?.info.heartbeatDetails;
+      const startedAt =
+        typeof previous === 'object' && previous !== null && typeof (previous as { startedAt?: unknown }).startedAt === 'number'
+          ? (previous as { startedAt: number }).startedAt
+          : Date.now();
+      const deadline = startedAt + input.timeoutMs;
+      for (let polls = 1; ; polls++) {
+        const pull = await getPull(r, number, ctx?.cancellationSignal);
+        if (isMerged(pull)) return toRecord(pull, prior?.changes ?? (await fileSummary(r, number)));
+        if (pull.state === 'closed') throw closedFailure(number);
+        const left = deadline - Date.now();
+        if (left <= 0) {
+          throw ApplicationFailure.create({
+            type: MERGE_TIMEOUT,
+            message: `PR #${number} was not merged within ${Math.round(input.timeoutMs / 1000)} s`,
+            nonRetryable: true,
+          });
+        }
+        heartbeat({ startedAt, polls, state: pull.state });
+        await pause(Math.min(input.pollIntervalMs, left));
+      }
+    },
+
+    /**
+     * Rollback: a PR restoring the deployment manifest as it was before the restart PR merged. Refused
+     * (ConflictError) when the file changed since, so a revert never undoes someone else's change.
+     */
+    async openRevertPullRequest(input: OpenRevertPullRequestInput): Promise<PullRequestRecord> {
+      const r = repoOf(input);
+      const branch = `${incidentBranch(input.workflowId)}-revert`;
+      const existing = await findPull(r, branch);
+
+      const restart = input.pr.merged && input.pr.mergeSha ? input.pr : toRecord(await getPull(r, input.pr.number), input.pr.changes);
+      if (!restart.merged || !restart.mergeSha) {
+        throw namedFailure('InputError', `PR #${restart.number} is not merged: close it instead of reverting it`);
+      }
+      const mergeSha = restart.mergeSha;
+      const { data: mergeCommit } = await call(`read commit ${mergeSha}`, () =>
+        octokit.rest.git.getCommit({ owner: r.owner, repo: r.repo, commit_sha: mergeSha }),
+      );
+      const parent = mergeCommit.parents[0]?.sha;
+      if (!parent) throw namedFailure('InputError', `merge commit ${mergeSha} of PR #${restart.number} has no parent`);
+      const before = await readFile(r, input.deploymentPath, parent);
+      const after = await readFile(r, input.deploymentPath, mergeSha);
+      const changes = describeRevert(after.text, before.text, input.deploymentPath);
+      if (existing) return toRecord(existing, changes);
+
+      const baseSha = await branchSha(r, r.baseBranch);
+      if (!baseSha) throw namedFailure('NotFoundError', `base branch ${r.baseBranch} of ${r.owner}/${r.repo} not found`);
+      const current = await readFile(r, input.deploymentPath, baseSha);
+      if (current.text === before.text) {
+        throw namedFailure('InputError', `${input.deploymentPath} on ${r.baseBranch} is already as it was before PR #${restart.number}: nothing to revert`);
+      }
+      if (current.text !== after.text) {
+        throw namedFailure('ConflictError', `${input.deploymentPath} changed on ${r.baseBranch} since PR #${restart.number} merged: revert it by hand`);
+      }
+
+      await ensureBranch(r, branch, baseSha);
+      const title = clip(redact(input.title ?? `Revert #${restart.number}: restore ${input.deploymentPath}`), GITHUB_TITLE_LIMIT);
+      const message = redact(`${title}\n\nThis reverts the restart of PR #${restart.number} (${mergeSha}).\n\nAgentRuns-Workflow: ${input.workflowId}\n`);
+      await commitFile(r, branch, input.deploymentPath, message, (text) => (text === before.text ? null : before.text));
+      const pull = await openPull(r, branch, title, clip(redact(input.body), GITHUB_BODY_LIMIT));
+      return toRecord(pull, changes);
+    },
+  };
+}
+
+export type GitHubActivities = ReturnType<typeof createGitHubActivities>;
+
+// ---------------------------------------------------------------------------------------------------
+// Helpers
+
+/** `agentruns/<workflowId>` with anything git refuses in a branch name replaced by `-`. */
+export function incidentBranch(workflowId: string): string {
+  const safe = workflowId
+    .replace(/[^A-Za-z0-9._-]+/g, '-')
+    .replace(/\.{2,}/g, '.')
+    .replace(/^[.-]+|[.-]+$/g, '')
+    .replace(/\.lock$/i, '-lock');
+  if (!safe) throw namedFailure('InputError', `workflow ID ${JSON.stringify(workflowId)} gives no usable branch name`);
+  return `agentruns/${safe}`;
+}
+
+function isMerged(pull: Pull): boolean {
+  return pull.merged ?? Boolean(pull.merged_at);
+}
+
+function toRecord(pull: Pull, changes: string[]): PullRequestRecord {
+  const merged = isMerged(pull);
+  return {
+    number: pull.number,
+    url: pull.html_url,
+    branch: pull.head.ref,
+    headSha: pull.head.sha,
+    merged,
+    ...(merged && pull.merged_at ? { mergedAt: pull.merged_at } : {}),
+    ...(merged && pull.merge_commit_sha ? { mergeSha: pull.merge_commit_sha } : {}),
+    changes,
+  };
+}
+
+function closedFailure(number: number): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: PULL_REQUEST_CLOSED,
+    message: `PR #${number} was closed without being merged: nothing was restarted`,
+    nonRetryable: true,
+  });
+}
+
+function describeRevert(afterText: string, beforeText: string, path: string): string[] {
+  const after = manifest(() => readManifestFacts(afterText), path);
+  const before = manifest(() => readManifestFacts(beforeText), path);
+  const changes: string[] = [];
+  if (after.replicas !== before.replicas) changes.push(`replicas: ${after.replicas ?? '(unset)'} → ${before.replicas ?? '(unset)'}`);
+  if (after.restartedAt !== before.restartedAt) changes.push(`restartedAt: ${after.restartedAt ?? '(unset)'} → ${before.restartedAt ?? '(unset)'}`);
+  return changes;
+}
+
+/** Runs pure manifest code; a ManifestError is bad input, never worth a retry. */
+function manifest<T>(fn: () => T, path: string): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof ManifestError) throw namedFailure('InputError', `${path}: ${err.message}`, err);
+    throw err;
+  }
+}
+
+function clip(text: string, limit: number): string {
+  return text.length <= limit ? text : `${text.slice(0, limit - 20)}\n\n…(truncated)`;
+}
+
+async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw toFailure(what, err);
+  }
+}
+
+function statusOf(err: unknown): number | undefined {
+  if (typeof err === 'object' && err !== null && 'status' in err && typeof err.status === 'number') return err.status;
+  return undefined;
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** A named failure carrying only the redacted message (never the request, whose headers hold the token). */
+function toFailure(what: string, err: unknown): Error {
+  if (err instanceof ApplicationFailure) return err;
+  if (err instanceof Error && err.name === 'AbortError') return err;
+  const status = statusOf(err);
+  const cause = new Error(redact(messageOf(err)));
+  if (status === 405) return namedFailure('ConflictError', `${what}: not possible (405): ${cause.message}`, cause);
+  // Octokit reports network failures as status 500; without a response they are "unreachable".
+  return failureFromStatus(status, `GitHub ${what}`, cause);
+}
