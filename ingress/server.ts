@@ -1,0 +1,425 @@
+/**
+ * The HTTP ingress: Alertmanager webhook → incident workflows, Slack buttons → decisions, and the
+ * service's own /healthz, /readyz and /metrics.
+ *
+ * Why node:http and not a framework: five fixed routes, and the checks must run in one fixed order
+ * — path, method, content type, auth, size (stop reading early), JSON, schema — with the auth check
+ * before a single body byte is read and the Slack signature computed over the raw bytes before any
+ * parsing. Frameworks parse bodies in their own order (fastify parses content before preHandler and
+ * answers a wrong method with 404), so bending one to this order costs more code than the ~300
+ * lines here, and node:http adds no dependency to audit. Graceful shutdown is `server.close()`
+ * plus waiting for in-flight requests and for the Slack work acknowledged but not finished.
+ *
+ * Answers: every 4xx is JSON `{ error }` and starts nothing; 202 lists the incidents started or
+ * attached, the alerts ignored (with a reason) and the resolutions signalled; 503 when Temporal is
+ * unreachable so Alertmanager retries (re-sent firing alerts attach to the open incident:
+ * signal-with-start, one incident per target). Never a 5xx for bad input.
+ */
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { isGrpcDeadlineError, isGrpcServiceError, type Client } from '@temporalio/client';
+import { openIncident, resolveIncidentAlert, type IncidentClientOptions } from '../control/incidents';
+import { incidentWorkflowId } from '../domain/incident';
+import type { RunbookConfig } from '../domain/runbook-config';
+import type { Settings } from '../runtime/settings';
+import { parseAlertmanagerPayload, toAlertInfo, type AlertmanagerPayload } from './alertmanager';
+import type { Logger } from './logger';
+import type { AlertRejectReason, IngressMetrics, SlackRejectReason } from './metrics';
+import { routeAlert } from './routing';
+import { createSlackInteractions, type DecideFn, type SlackNotifier } from './slack-interactions';
+
+export type IngressSettings = Pick<Settings, 'ALERTMANAGER_TOKEN' | 'SLACK_SIGNING_SECRET' | 'INGRESS_BODY_LIMIT_BYTES'> &
+  Partial<Pick<Settings, 'INGRESS_PORT' | 'INGRESS_HOST'>>;
+
+export interface IngressDeps {
+  client: Client;
+  taskQueue: string;
+  runbooks: RunbookConfig[];
+  settings: IngressSettings;
+  slack?: SlackNotifier;
+  logger: Logger;
+  metrics: IngressMetrics;
+  temporalUiUrl?: string;
+  /** Deadline of the Temporal calls of one webhook request; default 5 s (Alertmanager's own timeout is 10 s). */
+  temporalTimeoutMs?: number;
+  /** Deadline of the /readyz probe of Temporal; default 2 s. */
+  readinessTimeoutMs?: number;
+  /** How long `stop()` waits for in-flight work before cutting connections; default 10 s. */
+  shutdownGraceMs?: number;
+  /** The Slack path's decision function (default: the `decide` Update); injectable for tests. */
+  decide?: DecideFn;
+  /** Clock for the Slack replay window; injectable for tests. */
+  now?: () => number;
+}
+
+export interface Ingress {
+  server: Server;
+  /** Listens (default INGRESS_HOST:INGRESS_PORT); resolves to the base URL. */
+  start(options?: { port?: number; host?: string }): Promise<string>;
+  /** Stops accepting, finishes in-flight requests and acknowledged Slack work, then closes. */
+  stop(): Promise<void>;
+  /** Resolves when the Slack work acknowledged so far has finished (tests, shutdown). */
+  settled(): Promise<void>;
+}
+
+/** An answer of the ingress: status, JSON body, extra headers, and a metric reason for errors. */
+interface Answer {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+  reason?: AlertRejectReason | SlackRejectReason;
+}
+
+const ROUTES = {
+  '/alertmanager': ['POST'],
+  '/slack/interactions': ['POST'],
+  '/healthz': ['GET', 'HEAD'],
+  '/readyz': ['GET', 'HEAD'],
+  '/metrics': ['GET', 'HEAD'],
+} as const satisfies Record<string, readonly string[]>;
+type Route = keyof typeof ROUTES;
+
+const fail = (status: number, error: string, reason: Answer['reason'], headers?: Record<string, string>): Answer => ({
+  status,
+  body: { error },
+  reason,
+  headers,
+});
+
+function mediaType(req: IncomingMessage): string {
+  return (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+/** Constant-time comparison of a presented token with the configured one (equal-length digests). */
+export function tokenMatches(presented: string, expected: string): boolean {
+  const a = createHash('sha256').update(presented).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
+}
+
+/** gRPC UNAVAILABLE (14) and DEADLINE_EXCEEDED (4): the server could not be reached in time. */
+const GRPC_UNREACHABLE_CODES = new Set([14, 4]);
+
+/** True when a Temporal call failed because the server could not be reached in time. */
+export function isTemporalUnavailable(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+    if (isGrpcDeadlineError(e)) return true;
+    if (isGrpcServiceError(e) && GRPC_UNREACHABLE_CODES.has(e.code)) return true;
+  }
+  return false;
+}
+
+type BodyResult = { ok: true; body: Buffer } | { ok: false; answer: Answer };
+
+/**
+ * Reads the body up to `limit` bytes. A declared Content-Length over the limit is refused before
+ * reading; a body that grows past it stops being read at once (the connection is closed after the
+ * 413, so the rest is never consumed).
+ */
+async function readLimited(req: IncomingMessage, limit: number): Promise<BodyResult> {
+  const tooLarge = (): BodyResult => ({
+    ok: false,
+    answer: fail(413, `request body exceeds the limit of ${limit} bytes`, 'too_large', { connection: 'close' }),
+  });
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) return tooLarge();
+  return new Promise<BodyResult>((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const cleanup = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        cleanup();
+        req.pause();
+        resolve(tooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve({ ok: true, body: Buffer.concat(chunks) });
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      resolve({ ok: false, answer: fail(400, `could not read the request body: ${err.message}`, 'bad_json') });
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+  });
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+export function createIngress(deps: IngressDeps): Ingress {
+  const alertmanagerToken = deps.settings.ALERTMANAGER_TOKEN;
+  if (!alertmanagerToken) {
+    throw new Error('ALERTMANAGER_TOKEN is not set: the ingress never serves an unauthenticated Alertmanager webhook');
+  }
+  const limit = deps.settings.INGRESS_BODY_LIMIT_BYTES;
+  const temporalTimeoutMs = deps.temporalTimeoutMs ?? 5_000;
+  const { logger, metrics } = deps;
+  const incidents: IncidentClientOptions = { client: deps.client, taskQueue: deps.taskQueue, temporalUiUrl: deps.temporalUiUrl };
+  const slack = deps.settings.SLACK_SIGNING_SECRET
+    ? createSlackInteractions({
+        signingSecret: deps.settings.SLACK_SIGNING_SECRET,
+        client: deps.client,
+        runbooks: deps.runbooks,
+        logger,
+        metrics,
+        slack: deps.slack,
+        decide: deps.decide,
+        now: deps.now,
+      })
+    : null;
+
+  const background = new Set<Promise<void>>();
+  let stopping = false;
+
+  // ---- Alertmanager -----------------------------------------------------------------------
+  const authenticate = (req: IncomingMessage): Answer | null => {
+    const value = req.headers.authorization;
+    const match = value ? /^Bearer\s+(\S+)\s*$/i.exec(value) : null;
+    if (!match) {
+      return fail(401, 'missing bearer token: send "Authorization: Bearer <ALERTMANAGER_TOKEN>"', 'unauthenticated', {
+        'www-authenticate': 'Bearer realm="agentruns"',
+      });
+    }
+    if (!tokenMatches(match[1]!, alertmanagerToken)) return fail(403, 'the bearer token is not valid for this webhook', 'forbidden');
+    return null;
+  };
+
+  const routeAlerts = async (payload: AlertmanagerPayload, log: Logger): Promise<Answer> => {
+    const out = {
+      incidents: [] as { workflowId: string; runbook: string; attached: boolean; fingerprint: string }[],
+      ignored: [] as { fingerprint: string; alertname?: string; reason: string }[],
+      resolved: [] as { workflowId: string; runbook: string; fingerprint: string; signalled: boolean }[],
+    };
+    if (payload.truncatedAlerts > 0) log.warn('Alertmanager truncated the alert group', { truncatedAlerts: payload.truncatedAlerts });
+    for (const alert of payload.alerts) {
+      metrics.alertsReceived.inc({ status: alert.status });
+      const route = routeAlert(alert.labels, deps.runbooks);
+      if (route.kind === 'ignored') {
+        metrics.alertsIgnored.inc({ reason: 'no_matching_runbook' });
+        log.info('alert ignored', { fingerprint: alert.fingerprint, alertname: alert.labels.alertname, reason: route.reason });
+        out.ignored.push({ fingerprint: alert.fingerprint, alertname: alert.labels.alertname, reason: route.reason });
+        continue;
+      }
+      const runbook = route.runbook;
+      const info = toAlertInfo(alert);
+      if (alert.status === 'firing') {
+        const opened = await openIncident(incidents, runbook, { source: 'alertmanager', alert: info });
+        (opened.attached ? metrics.incidentsAttached : metrics.incidentsStarted).inc({ runbook: runbook.id });
+        log.info(opened.attached ? 'alert attached to the open incident' : 'incident started', {
+          workflowId: opened.workflowId,
+          runId: opened.runId,
+          fingerprint: alert.fingerprint,
+        });
+        out.incidents.push({ workflowId: opened.workflowId, runbook: runbook.id, attached: opened.attached, fingerprint: alert.fingerprint });
+      } else {
+        const signalled = await resolveIncidentAlert(incidents, runbook, info);
+        metrics.alertsResolved.inc({ runbook: runbook.id, signalled: String(signalled) });
+        const workflowId = incidentWorkflowId(runbook);
+        log.info(signalled ? 'alert resolution signalled' : 'alert resolved with no open incident', { workflowId, fingerprint: alert.fingerprint });
+        out.resolved.push({ workflowId, runbook: runbook.id, fingerprint: alert.fingerprint, signalled });
+      }
+    }
+    return { status: 202, body: out };
+  };
+
+  const handleAlertmanager = async (req: IncomingMessage, log: Logger): Promise<Answer> => {
+    if (mediaType(req) !== 'application/json') {
+      return fail(415, `content type must be application/json (got ${req.headers['content-type'] ? JSON.stringify(req.headers['content-type']) : 'none'})`, 'unsupported_media_type');
+    }
+    const denied = authenticate(req);
+    if (denied) return denied;
+    const read = await readLimited(req, limit);
+    if (!read.ok) return read.answer;
+    let json: unknown;
+    try {
+      json = JSON.parse(utf8.decode(read.body));
+    } catch (err) {
+      const what = err instanceof SyntaxError ? err.message : 'the body is not UTF-8';
+      return fail(400, `request body is not valid JSON: ${what}`, 'bad_json');
+    }
+    const parsed = parseAlertmanagerPayload(json);
+    if (!parsed.ok) {
+      return {
+        status: 422,
+        body: {
+          error: `not an Alertmanager webhook payload (version 4): ${parsed.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+          issues: parsed.issues,
+        },
+        reason: 'invalid_payload',
+      };
+    }
+    try {
+      return await deps.client.withDeadline(Date.now() + temporalTimeoutMs, () => routeAlerts(parsed.payload, log));
+    } catch (err) {
+      if (isTemporalUnavailable(err)) {
+        log.error('Temporal is unreachable; answering 503 so Alertmanager retries', { err });
+        return fail(503, 'Temporal is unreachable; the alert was not recorded, retry later', 'temporal_unavailable', { 'retry-after': '10' });
+      }
+      log.error('alert routing failed', { err });
+      return fail(500, 'internal error while recording the alert; retry later', 'internal_error');
+    }
+  };
+
+  // ---- Slack ------------------------------------------------------------------------------
+  const handleSlack = async (req: IncomingMessage, log: Logger): Promise<Answer> => {
+    if (!slack) return fail(404, 'Slack interactions are not enabled (SLACK_SIGNING_SECRET is not set)', 'not_configured');
+    if (mediaType(req) !== 'application/x-www-form-urlencoded') {
+      return fail(415, 'content type must be application/x-www-form-urlencoded', 'unsupported_media_type');
+    }
+    const read = await readLimited(req, limit);
+    if (!read.ok) return read.answer;
+    const receipt = slack.receive(read.body, req.headers, log);
+    if (receipt.work) {
+      const work = receipt.work;
+      // Starts on the next turn of the event loop, after the 200 was written (the answer is sent in
+      // this turn's microtasks); tracked from now on so shutdown and tests can wait for it.
+      const task: Promise<void> = new Promise<void>((resolve) => setImmediate(resolve))
+        .then(work)
+        .catch((err: unknown) => log.error('Slack interaction failed', { err }))
+        .finally(() => background.delete(task));
+      background.add(task);
+    }
+    return { status: receipt.status, body: receipt.body, reason: receipt.rejectReason };
+  };
+
+  // ---- service endpoints --------------------------------------------------------------------
+  const readiness = async (): Promise<Answer> => {
+    if (stopping) return { status: 503, body: { status: 'stopping' } };
+    try {
+      await deps.client.connection.withDeadline(Date.now() + (deps.readinessTimeoutMs ?? 2_000), () =>
+        deps.client.connection.workflowService.getSystemInfo({}),
+      );
+      return { status: 200, body: { status: 'ready', temporal: 'reachable' } };
+    } catch (err) {
+      return { status: 503, body: { status: 'not ready', error: `Temporal is unreachable: ${(err as Error).message}` } };
+    }
+  };
+
+  const dispatch = async (req: IncomingMessage, route: Route | null, path: string, log: Logger): Promise<Answer> => {
+    if (route === null) return fail(404, `no such endpoint: ${path.slice(0, 200)}`, 'not_found');
+    const allowed: readonly string[] = ROUTES[route];
+    if (!allowed.includes(req.method ?? '')) {
+      return fail(405, `method ${req.method} not allowed on ${route}; use ${allowed.join(' or ')}`, 'method_not_allowed', { allow: allowed.join(', ') });
+    }
+    switch (route) {
+      case '/alertmanager':
+        return handleAlertmanager(req, log);
+      case '/slack/interactions':
+        return handleSlack(req, log);
+      case '/healthz':
+        return { status: 200, body: { status: 'ok' } };
+      case '/readyz':
+        return readiness();
+      case '/metrics': {
+        const rendered = await metrics.render();
+        return { status: 200, body: rendered.body, headers: { 'content-type': rendered.contentType } };
+      }
+    }
+  };
+
+  const send = (res: ServerResponse, answer: Answer, requestId: string) => {
+    const isText = typeof answer.body === 'string';
+    const text = answer.body === undefined ? '' : isText ? (answer.body as string) : JSON.stringify(answer.body);
+    res.writeHead(answer.status, {
+      'content-type': isText ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(text),
+      'cache-control': 'no-store',
+      'x-request-id': requestId,
+      ...answer.headers,
+    });
+    res.end(text);
+  };
+
+  const server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000 }, (req, res) => {
+    const startedAt = process.hrtime.bigint();
+    const requestId = randomUUID();
+    let path = '/';
+    try {
+      path = new URL(req.url ?? '/', 'http://ingress.invalid').pathname;
+    } catch {
+      path = req.url ?? '/';
+    }
+    const route = Object.hasOwn(ROUTES, path) ? (path as Route) : null;
+    const log = logger.child({ requestId, method: req.method, path: route ?? 'other' });
+    res.on('finish', () => {
+      const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
+      metrics.requestDuration.observe({ route: route ?? 'other', method: req.method ?? '', status: String(res.statusCode) }, seconds);
+      if (stopping) server.closeIdleConnections();
+    });
+    dispatch(req, route, path, log)
+      .catch((err: unknown): Answer => {
+        log.error('request failed', { err });
+        return fail(500, 'internal error', 'internal_error');
+      })
+      .then((answer) => {
+        if (answer.status >= 400 && answer.reason) {
+          if (route === '/slack/interactions') metrics.slackRejected.inc({ reason: answer.reason });
+          else if (route === '/alertmanager' || route === null) metrics.alertsRejected.inc({ reason: answer.reason });
+          log.warn('request rejected', { status: answer.status, reason: answer.reason, error: (answer.body as { error?: string } | undefined)?.error });
+        } else if (route === '/alertmanager' || route === '/slack/interactions') {
+          log.info('request answered', { status: answer.status });
+        }
+        send(res, answer, requestId);
+      })
+      .catch((err: unknown) => log.error('could not send the answer', { err }));
+  });
+
+  const settled = async () => {
+    while (background.size > 0) await Promise.allSettled([...background]);
+  };
+
+  return {
+    server,
+    async start(options = {}) {
+      const port = options.port ?? deps.settings.INGRESS_PORT ?? 8080;
+      const host = options.host ?? deps.settings.INGRESS_HOST ?? '0.0.0.0';
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      const address = server.address() as AddressInfo;
+      const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+      const url = `http://${shownHost}:${address.port}`;
+      logger.info('ingress listening', { url, runbooks: deps.runbooks.map((r) => r.id), slack: slack !== null });
+      return url;
+    },
+    async stop() {
+      if (stopping) return;
+      stopping = true;
+      logger.info('ingress stopping: finishing in-flight requests');
+      const closed = new Promise<void>((resolve) => {
+        if (!server.listening) return resolve();
+        server.close(() => resolve());
+      });
+      server.closeIdleConnections();
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), deps.shutdownGraceMs ?? 10_000);
+      });
+      const finished = await Promise.race([Promise.all([closed, settled()]).then(() => 'done' as const), grace]);
+      clearTimeout(timer);
+      if (finished === 'timeout') {
+        logger.warn('ingress shutdown grace period over: closing remaining connections');
+        server.closeAllConnections();
+        await closed;
+      }
+      logger.info('ingress stopped');
+    },
+    settled,
+  };
+}

@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { routeAlert } from '../../ingress/routing';
+
+const torghut = { id: 'torghut-ws', alerts: [{ labels: { alertname: 'TorghutWsNotReady', namespace: 'torghut' } }] };
+const payments = {
+  id: 'payments-api',
+  alerts: [{ labels: { alertname: 'PaymentsDown' } }, { labels: { alertname: 'PaymentsSlow', team: 'payments' } }],
+};
+
+describe('routing an alert to a runbook by its labels', () => {
+  it('TorghutWsNotReady in namespace torghut → the torghut-ws runbook, extra labels do not matter', () => {
+    const route = routeAlert({ alertname: 'TorghutWsNotReady', namespace: 'torghut', severity: 'page', pod: 'torghut-ws-0' }, [torghut, payments]);
+    expect(route).toEqual({ kind: 'runbook', runbook: torghut });
+  });
+
+  it('any one matcher of a runbook is enough', () => {
+    const route = routeAlert({ alertname: 'PaymentsSlow', team: 'payments' }, [torghut, payments]);
+    expect(route.kind === 'runbook' && route.runbook.id).toBe('payments-api');
+  });
+
+  it('the first runbook in config order wins when two match', () => {
+    const twin = { id: 'torghut-ws-shadow', alerts: [{ labels: { alertname: 'TorghutWsNotReady' } }] };
+    const route = routeAlert({ alertname: 'TorghutWsNotReady', namespace: 'torghut' }, [twin, torghut]);
+    expect(route.kind === 'runbook' && route.runbook.id).toBe('torghut-ws-shadow');
+  });
+
+  it('the same alert from another namespace is ignored, and the reason says what was expected', () => {
+    const route = routeAlert({ alertname: 'TorghutWsNotReady', namespace: 'staging' }, [torghut]);
+    expect(route).toEqual({
+      kind: 'ignored',
+      reason: 'no runbook matches alert TorghutWsNotReady: torghut-ws needs namespace="torghut" (got "staging")',
+    });
+  });
+
+  it('a missing label is named as missing', () => {
+    const route = routeAlert({ alertname: 'TorghutWsNotReady' }, [torghut]);
+    expect(route.kind === 'ignored' && route.reason).toContain('namespace="torghut" (label missing)');
+  });
+
+  it('matching is exact: case and whitespace count', () => {
+    expect(routeAlert({ alertname: 'torghutwsnotready', namespace: 'torghut' }, [torghut]).kind).toBe('ignored');
+    expect(routeAlert({ alertname: 'TorghutWsNotReady ', namespace: 'torghut' }, [torghut]).kind).toBe('ignored');
+  });
+
+  it('an alert without alertname is ignored with every runbook explained', () => {
+    const route = routeAlert({ job: 'node' }, [torghut, payments]);
+    expect(route.kind === 'ignored' && route.reason).toBe(
+      'no runbook matches alert without alertname: torghut-ws needs alertname="TorghutWsNotReady" (label missing); ' +
+        'payments-api needs alertname="PaymentsDown" (label missing)',
+    );
+  });
+
+  it('a runbook without matchers, or with an empty one, never catches every alert', () => {
+    const none = { id: 'silent', alerts: [] };
+    const empty = { id: 'catch-all', alerts: [{ labels: {} }] };
+    const route = routeAlert({ alertname: 'Anything' }, [none, empty]);
+    expect(route.kind === 'ignored' && route.reason).toBe(
+      'no runbook matches alert Anything: silent has no alert matchers; catch-all needs a non-empty matcher',
+    );
+  });
+
+  it('labels named like Object properties do not match by accident', () => {
+    const proto = { id: 'proto', alerts: [{ labels: { constructor: 'x' } }] };
+    expect(routeAlert({ alertname: 'A' }, [proto]).kind).toBe('ignored');
+  });
+
+  it('with no runbook configured, everything is ignored', () => {
+    expect(routeAlert({ alertname: 'TorghutWsNotReady' }, [])).toEqual({ kind: 'ignored', reason: 'no runbook is configured' });
+  });
+});
