@@ -14,8 +14,9 @@
  */
 import { Document, isMap, isScalar, parseAllDocuments, parseDocument, Scalar } from 'yaml';
 import type { Pair, YAMLMap } from 'yaml';
+import { RESTARTED_AT_ANNOTATION } from './diagnosis';
 
-export const RESTARTED_AT_ANNOTATION = 'kubectl.kubernetes.io/restartedAt';
+export { RESTARTED_AT_ANNOTATION };
 
 /** The manifest (or an option) is not what a restart patch can work on; retrying will not help. */
 export class ManifestError extends Error {
