@@ -589,6 +589,7 @@ export class GitHubSim {
 
   async close(): Promise<void> {
     await closeServer(this.server);
+    await this.queue;
     await this.settled();
     await this.git.destroy();
   }
