@@ -1,0 +1,63 @@
+/**
+ * Every activity of the incident workflow, built by one factory over narrow dependencies: the worker
+ * wires real clients (runtime/wiring.ts), tests and the demo wire the simulated environment. The
+ * workflow imports only the type.
+ */
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Octokit } from '@octokit/rest';
+import type { GitOpsFactsInput } from '../domain/collect-diagnosis';
+import type { GitOpsFacts } from '../domain/diagnosis';
+import { createArgoActivities, type ArgoClientConfig } from './argocd';
+import { createClassifyActivities } from './classify';
+import { namedFailure } from './errors';
+import { createGitHubActivities, type GitHubActivities } from './github';
+import { createKubernetesActivities } from './kubernetes';
+import { createVerifyActivities } from './verify';
+
+export interface ActivityDeps {
+  kubeConfig: KubeConfig;
+  /** GitOps repository access; without it the diagnosis has no GitOps facts and no PR can be opened. */
+  github?: { octokit: Octokit };
+  /** Argo CD API; required only when a runbook enables Argo sync. */
+  argo?: ArgoClientConfig;
+  /** Poll interval of verification; default 2 s. */
+  verifyPollIntervalMs?: number;
+}
+
+export function createActivities(deps: ActivityDeps) {
+  const kube = createKubernetesActivities(deps.kubeConfig);
+  const github = deps.github ? createGitHubActivities({ octokit: deps.github.octokit }) : undefined;
+  const withGitHub = <K extends keyof GitHubActivities>(name: K): GitHubActivities[K] => {
+    if (github) return github[name];
+    return (() => {
+      throw namedFailure('NotAllowedError', `${name}: the worker has no GitHub access (set GITHUB_TOKEN)`);
+    }) as unknown as GitHubActivities[K];
+  };
+  const verify = createVerifyActivities(kube);
+
+  return {
+    ...kube,
+    ...createClassifyActivities(),
+
+    /** GitOps facts at the base branch beside the live ConfigMap value; null without a repo reader. */
+    async readGitOpsFacts(input: GitOpsFactsInput): Promise<GitOpsFacts | null> {
+      if (!github) return null;
+      const [facts, live] = await Promise.all([
+        github.readGitOpsFacts(input),
+        input.target.configMap ? kube.getConfigMapValue(input.target, 'KAFKA_BOOTSTRAP') : Promise.resolve(null),
+      ]);
+      return { ...facts, liveKafkaBootstrap: live };
+    },
+    openRestartPullRequest: withGitHub('openRestartPullRequest'),
+    getPullRequest: withGitHub('getPullRequest'),
+    mergePullRequest: withGitHub('mergePullRequest'),
+    waitForMerge: withGitHub('waitForMerge'),
+    openRevertPullRequest: withGitHub('openRevertPullRequest'),
+
+    ...createArgoActivities(deps.argo),
+    verifyRestart: (input: Parameters<typeof verify.verifyRestart>[0]) =>
+      verify.verifyRestart({ pollIntervalMs: deps.verifyPollIntervalMs, ...input }),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

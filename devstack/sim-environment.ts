@@ -1,0 +1,109 @@
+/**
+ * The simulated torghut environment: Kubernetes API, GitHub and Argo CD servers that speak the real
+ * wire APIs, wired together as the real systems are — merging the restart PR in the simulated
+ * GitHub and syncing the simulated Argo CD applies the manifest to the simulated cluster, which rolls
+ * the pods and (when the scenario says a restart cures it) turns readiness to 200.
+ *
+ * It powers the integration tests and the demo. The activities built on it are the production
+ * activities (createActivities) with real clients (@kubernetes/client-node, Octokit, fetch) pointed
+ * at the simulators.
+ */
+import { parse } from 'yaml';
+import { createActivities, type Activities } from '../activities';
+import { createOctokit } from '../activities/github';
+import { loadRunbookConfig } from '../config/load-runbook';
+import { RESTARTED_AT_ANNOTATION } from '../domain/diagnosis';
+import type { RunbookConfig } from '../domain/runbook-config';
+import { startArgoSim, type ArgoSim } from '../sim/argocd';
+import { GitHubSim } from '../sim/github';
+import { kubeconfigFor, startKubeSim, type KubeSim } from '../sim/kube-api';
+import { loadScenario, type Scenario } from '../sim/scenario';
+
+export interface SimEnvironmentOptions {
+  /** Scenario name (sim/scenarios/NAME.yaml), path, or loaded scenario. */
+  scenario: string | Scenario;
+  /** Base runbook; default the shipped torghut-ws runbook. */
+  runbook?: RunbookConfig;
+  /** Overrides applied to the runbook (timeouts, merge mode, Argo, approvers…). */
+  adjustRunbook?: (runbook: RunbookConfig) => RunbookConfig;
+  /** Verification poll interval (default 250 ms: the simulators answer at once). */
+  verifyPollIntervalMs?: number;
+}
+
+export interface SimEnvironment {
+  kube: KubeSim;
+  github: GitHubSim;
+  argo: ArgoSim;
+  runbook: RunbookConfig;
+  activities: Activities;
+  tokens: { github: string; argo: string };
+  close(): Promise<void>;
+}
+
+export async function startSimEnvironment(options: SimEnvironmentOptions): Promise<SimEnvironment> {
+  const scenario = typeof options.scenario === 'string' ? await loadScenario(options.scenario) : options.scenario;
+  const base = options.runbook ?? (await loadRunbookConfig());
+  const runbook = options.adjustRunbook ? options.adjustRunbook(base) : base;
+  const tokens = { github: 'ghp_simulatedGitHubToken000000000000000000', argo: 'argocd-simulated-token' };
+
+  const kube = await startKubeSim(scenario);
+  const live = kube.snapshot();
+  const github = await GitHubSim.start({
+    owner: runbook.gitops.owner,
+    repo: runbook.gitops.repo,
+    token: tokens.github,
+    defaultBranch: runbook.gitops.baseBranch,
+    // Git and the cluster agree at the start, as after the last Argo sync.
+    replicas: live.replicas,
+    restartedAt: live.templateAnnotations[RESTARTED_AT_ANNOTATION] ?? null,
+  });
+
+  const applyFromGit = async () => {
+    const manifest = await github.fileAt(runbook.gitops.baseBranch, runbook.gitops.deploymentPath);
+    if (manifest === null) throw new Error(`${runbook.gitops.deploymentPath} is missing on ${runbook.gitops.baseBranch}`);
+    kube.applyDeployment(parse(manifest) as object);
+  };
+
+  const argo = await startArgoSim({
+    token: tokens.argo,
+    applications: [
+      {
+        name: runbook.argo?.application ?? 'torghut',
+        async readDesired() {
+          const manifest = await github.fileAt(runbook.gitops.baseBranch, runbook.gitops.deploymentPath);
+          const revision = await github.branchSha(runbook.gitops.baseBranch);
+          if (manifest === null || revision === null) throw new Error('desired manifest not found in Git');
+          return { manifest, revision };
+        },
+        apply: (manifest) => kube.applyDeployment(parse(manifest) as object),
+        health: () => {
+          const snapshot = kube.snapshot();
+          const ready = snapshot.pods.filter((p) => p.ready).length;
+          return ready === snapshot.replicas && ready === snapshot.pods.length ? 'Healthy' : 'Degraded';
+        },
+      },
+    ],
+  });
+
+  // Without Argo sync in the runbook, stand in for Argo CD's automated sync: a merge reaches the cluster.
+  if (!runbook.argo?.enabled) github.onMerge(() => applyFromGit());
+
+  const activities = createActivities({
+    kubeConfig: kubeconfigFor(kube),
+    github: { octokit: createOctokit({ baseUrl: github.url, token: tokens.github }) },
+    argo: { baseUrl: argo.url, token: tokens.argo, pollIntervalMs: 100 },
+    verifyPollIntervalMs: options.verifyPollIntervalMs ?? 250,
+  });
+
+  return {
+    kube,
+    github,
+    argo,
+    runbook,
+    activities,
+    tokens,
+    close: async () => {
+      await Promise.allSettled([kube.close(), github.close(), argo.close()]);
+    },
+  };
+}

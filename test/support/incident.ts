@@ -1,0 +1,77 @@
+/**
+ * Running real incidents in tests: a simulated torghut environment, a worker on its own task queue
+ * with the production activities pointed at it, and an incident started as the ingress starts one.
+ */
+import { randomUUID } from 'node:crypto';
+import type { WorkflowHandle } from '@temporalio/client';
+import type { Worker } from '@temporalio/worker';
+import { openIncident } from '../../control/incidents';
+import { startSimEnvironment, type SimEnvironment, type SimEnvironmentOptions } from '../../devstack/sim-environment';
+import type { IncidentState, Phase } from '../../domain/incident';
+import type { RunbookConfig } from '../../domain/runbook-config';
+import { statusQuery } from '../../workflows/messages';
+import { createTestWorker, uniqueTaskQueue, type TemporalTestContext } from './temporal';
+
+export interface IncidentHarness {
+  env: SimEnvironment;
+  worker: Worker;
+  taskQueue: string;
+  runbook: RunbookConfig;
+  /** Runs the worker until `fn` settles, then shuts it down. */
+  run<T>(fn: () => Promise<T>): Promise<T>;
+  start(extra?: { dryRun?: boolean; alertname?: string }): Promise<WorkflowHandle>;
+  close(): Promise<void>;
+}
+
+/** A runbook id unique to the test, so each test owns its incident's workflow ID. */
+export function uniqueRunbook(runbook: RunbookConfig, adjust?: (r: RunbookConfig) => RunbookConfig): RunbookConfig {
+  const unique = { ...runbook, id: `t-${randomUUID().slice(0, 12)}` };
+  return adjust ? adjust(unique) : unique;
+}
+
+export async function incidentHarness(
+  ctx: TemporalTestContext,
+  options: Omit<SimEnvironmentOptions, 'adjustRunbook'> & { adjust?: (r: RunbookConfig) => RunbookConfig },
+): Promise<IncidentHarness> {
+  const env = await startSimEnvironment({ ...options, adjustRunbook: (r) => uniqueRunbook(r, options.adjust) });
+  const taskQueue = uniqueTaskQueue();
+  const worker = await createTestWorker(ctx, taskQueue, env.activities);
+  return {
+    env,
+    worker,
+    taskQueue,
+    runbook: env.runbook,
+    run: (fn) => worker.runUntil(fn),
+    async start(extra = {}) {
+      const opened = await openIncident(
+        { client: ctx.client, taskQueue, temporalUiUrl: ctx.uiUrl || undefined },
+        env.runbook,
+        {
+          source: 'alertmanager',
+          alert: { alertname: extra.alertname ?? 'TorghutWsNotReady', labels: { alertname: extra.alertname ?? 'TorghutWsNotReady', namespace: 'torghut' } },
+        },
+        { dryRun: extra.dryRun },
+      );
+      return ctx.client.workflow.getHandle(opened.workflowId, opened.runId);
+    },
+    close: () => env.close(),
+  };
+}
+
+/** Polls the `status` query until the incident reaches one of the phases (or closes). */
+export async function waitForPhase(handle: WorkflowHandle, phases: Phase[], timeoutMs = 60_000): Promise<IncidentState> {
+  const deadline = Date.now() + timeoutMs;
+  let last: IncidentState | undefined;
+  while (Date.now() < deadline) {
+    try {
+      last = await handle.query(statusQuery);
+      if (phases.includes(last.phase)) return last;
+      if (last.phase === 'closed') break;
+    } catch (err) {
+      // The first workflow task may not have run yet.
+      if (!/not found|no poller|query/i.test((err as Error).message)) throw err;
+    }
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  throw new Error(`incident did not reach ${phases.join('|')} within ${timeoutMs} ms; last state: ${JSON.stringify(last?.phase)} ${last?.error ?? ''} ${last?.notes.join('; ') ?? ''}`);
+}
