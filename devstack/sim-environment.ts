@@ -90,7 +90,8 @@ export async function startSimEnvironment(options: SimEnvironmentOptions): Promi
 
   const activities = createActivities({
     kubeConfig: kubeconfigFor(kube),
-    github: { octokit: createOctokit({ baseUrl: github.url, token: tokens.github }) },
+    // GitHub's own pacing of writes (secondary rate limits) does not apply to the simulator.
+    github: { octokit: createOctokit({ baseUrl: github.url, token: tokens.github, throttle: false }) },
     argo: { baseUrl: argo.url, token: tokens.argo, pollIntervalMs: 100 },
     verifyPollIntervalMs: options.verifyPollIntervalMs ?? 250,
   });

@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
+import type { Activities } from '../../activities';
 import type { Worker } from '@temporalio/worker';
 import { openIncident } from '../../control/incidents';
 import { startSimEnvironment, type SimEnvironment, type SimEnvironmentOptions } from '../../devstack/sim-environment';
@@ -31,11 +32,16 @@ export function uniqueRunbook(runbook: RunbookConfig, adjust?: (r: RunbookConfig
 
 export async function incidentHarness(
   ctx: TemporalTestContext,
-  options: Omit<SimEnvironmentOptions, 'adjustRunbook'> & { adjust?: (r: RunbookConfig) => RunbookConfig },
+  options: Omit<SimEnvironmentOptions, 'adjustRunbook'> & {
+    adjust?: (r: RunbookConfig) => RunbookConfig;
+    /** Fault injection around the real activities. */
+    wrapActivities?: (activities: Activities) => Activities;
+  },
 ): Promise<IncidentHarness> {
   const env = await startSimEnvironment({ ...options, adjustRunbook: (r) => uniqueRunbook(r, options.adjust) });
   const taskQueue = uniqueTaskQueue();
-  const worker = await createTestWorker(ctx, taskQueue, env.activities);
+  const activities = options.wrapActivities ? options.wrapActivities(env.activities) : env.activities;
+  const worker = await createTestWorker(ctx, taskQueue, activities);
   return {
     env,
     worker,
