@@ -6,8 +6,11 @@
  * Label values are closed sets chosen by the code (reasons, routes, results), never raw input, so a
  * flood of odd requests cannot blow up the series count.
  */
+import type { Client } from '@temporalio/client';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { OUTCOMES } from '../domain/incident';
+import { outcomeKey } from '../domain/search-attributes';
+import { INCIDENT_WORKFLOW_TYPE } from '../workflows/messages';
 
 export type AlertRejectReason =
   | 'not_found'
@@ -144,4 +147,24 @@ export function createMetrics(options: MetricsOptions = {}): IngressMetrics {
     });
   }
   return metrics;
+}
+
+/**
+ * Counts incidents in Temporal visibility: running ones, and closed ones by the `AgentRunsOutcome`
+ * search attribute the workflow sets. One count query per outcome, all under one short deadline,
+ * so a slow visibility store delays a scrape by at most `timeoutMs`.
+ */
+export function countIncidentsInTemporal(client: Client, timeoutMs = 2_000): IncidentCounter {
+  const base = `WorkflowType = '${INCIDENT_WORKFLOW_TYPE}'`;
+  return () =>
+    client.withDeadline(Date.now() + timeoutMs, async () => {
+      const [open, ...closed] = await Promise.all([
+        client.workflow.count(`${base} AND ExecutionStatus = 'Running'`),
+        ...OUTCOMES.map((outcome) => client.workflow.count(`${base} AND ${outcomeKey.name} = '${outcome}'`)),
+      ]);
+      return {
+        open: open?.count ?? 0,
+        byOutcome: Object.fromEntries(OUTCOMES.map((outcome, i) => [outcome, closed[i]?.count ?? 0])),
+      };
+    });
 }

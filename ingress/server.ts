@@ -337,6 +337,8 @@ export function createIngress(deps: IngressDeps): Ingress {
       'content-length': Buffer.byteLength(text),
       'cache-control': 'no-store',
       'x-request-id': requestId,
+      // While stopping, no connection is kept alive: each closes after its answer.
+      ...(stopping ? { connection: 'close' } : {}),
       ...answer.headers,
     });
     res.end(text);

@@ -1,0 +1,831 @@
+/**
+ * The ingress against the REAL Temporal dev server of the run (test/support/temporal-global-setup.ts)
+ * and the simulated Slack. No worker runs: a started incident stays pending on its own task queue,
+ * which is enough to see what the ingress did — how many workflows exist, and which signals their
+ * histories hold. Every test has its own runbook id (so its own workflow ID) and task queue, and
+ * terminates what it started.
+ */
+import { randomUUID } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import { createServer } from 'node:net';
+import { Client, Connection } from '@temporalio/client';
+import { ApplicationFailure, defaultPayloadConverter, WorkflowNotFoundError } from '@temporalio/common';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createSlackActivities, createSlackClient } from '../../activities/slack';
+import { DecisionRefusedError } from '../../control/incidents';
+import type { DecisionInput, DecisionRecord, IncidentState } from '../../domain/incident';
+import { parseRunbookConfig, type RunbookConfig } from '../../domain/runbook-config';
+import { APPROVE_ACTION_ID, REJECT_ACTION_ID } from '../../domain/slack-message';
+import { createLogger } from '../../ingress/logger';
+import { countIncidentsInTemporal, createMetrics, type IngressMetrics } from '../../ingress/metrics';
+import { createIngress, type Ingress } from '../../ingress/server';
+import type { DecideFn, SlackNotifier } from '../../ingress/slack-interactions';
+import { blockActionsPayload, buttonValue, signedInteraction, startSlackSim, type SlackSim } from '../../sim/slack';
+
+const ALERTMANAGER_TOKEN = 'am-webhook-token-0123456789abcdef';
+const SIGNING_SECRET = 'slack-signing-secret-for-ingress-tests';
+const BOT_TOKEN = 'xoxb-1111-2222-ingresstestbottoken';
+const ALICE = 'U0ALICE01';
+const STRANGER = 'U0STRANGER9';
+
+let connection: Connection;
+let client: Client;
+let slackSim: SlackSim;
+const ingresses: Ingress[] = [];
+const workflowIds = new Set<string>();
+
+beforeAll(async () => {
+  connection = await Connection.connect({ address: inject('temporalAddress') });
+  client = new Client({ connection, namespace: inject('temporalNamespace') });
+  slackSim = await startSlackSim({ token: BOT_TOKEN });
+});
+
+afterEach(async () => {
+  await Promise.all(ingresses.splice(0).map((i) => i.stop()));
+  for (const id of workflowIds) {
+    await client.workflow
+      .getHandle(id)
+      .terminate('ingress test cleanup')
+      .catch(() => undefined);
+  }
+  workflowIds.clear();
+});
+
+afterAll(async () => {
+  await slackSim?.close();
+  await connection?.close();
+});
+
+// ---- fixtures -------------------------------------------------------------------------------------
+
+function makeRunbook(): RunbookConfig {
+  return parseRunbookConfig({
+    id: `ing-${randomUUID().slice(0, 8)}`,
+    target: {
+      namespace: 'torghut',
+      deployment: 'torghut-ws',
+      container: 'torghut-ws',
+      podSelector: 'app=torghut-ws',
+      health: { port: 8080, livenessPath: '/healthz', readinessPath: '/readyz' },
+    },
+    gitops: { owner: 'proompteng', repo: 'lab', deploymentPath: 'argocd/applications/torghut/ws/deployment.yaml' },
+    approvers: [{ id: 'oncall-alice', slackUserId: ALICE }, { id: 'oncall-bob' }],
+    alerts: [{ labels: { alertname: 'TorghutWsNotReady', namespace: 'torghut' } }],
+    slack: { channel: '#torghut-oncall' },
+  });
+}
+
+const workflowIdOf = (runbook: RunbookConfig) => {
+  const id = `agentruns-${runbook.id}-${runbook.target.namespace}`;
+  workflowIds.add(id);
+  return id;
+};
+
+function alert(status: 'firing' | 'resolved', labels: Record<string, string> = {}, fingerprint = 'f1a2b3c4d5e6') {
+  return {
+    status,
+    labels: { alertname: 'TorghutWsNotReady', namespace: 'torghut', severity: 'page', ...labels },
+    annotations: { summary: 'torghut-ws /readyz 503 for 5 minutes' },
+    startsAt: '2026-03-01T10:15:30.123456789Z',
+    endsAt: status === 'firing' ? '0001-01-01T00:00:00Z' : '2026-03-01T10:45:30Z',
+    generatorURL: 'http://prometheus:9090/graph?g0.expr=probe_success',
+    fingerprint,
+  };
+}
+
+function webhook(alerts: ReturnType<typeof alert>[], status: 'firing' | 'resolved' = 'firing') {
+  return {
+    receiver: 'agentruns',
+    status,
+    alerts,
+    groupLabels: { alertname: 'TorghutWsNotReady' },
+    commonLabels: { alertname: 'TorghutWsNotReady', namespace: 'torghut' },
+    commonAnnotations: {},
+    externalURL: 'http://alertmanager:9093',
+    version: '4',
+    groupKey: '{}:{alertname="TorghutWsNotReady"}',
+    truncatedAlerts: 0,
+  };
+}
+
+interface Started {
+  url: string;
+  ingress: Ingress;
+  metrics: IngressMetrics;
+  logs: string[];
+  taskQueue: string;
+  post: (body: unknown, init?: { headers?: Record<string, string>; raw?: string; path?: string; method?: string }) => Promise<Response>;
+  click: (payload: unknown, timestampSeconds?: number) => Promise<Response>;
+}
+
+async function startIngress(options: {
+  runbooks: RunbookConfig[];
+  client?: Client;
+  decide?: DecideFn;
+  slack?: SlackNotifier;
+  signingSecret?: string | null;
+  limit?: number;
+  temporalTimeoutMs?: number;
+  countIncidents?: boolean;
+}): Promise<Started> {
+  const logs: string[] = [];
+  const logger = createLogger({ level: 'debug', stream: { write: (line: string) => logs.push(line) > 0 } });
+  const metrics = createMetrics({
+    processMetrics: false,
+    countIncidents: options.countIncidents ? countIncidentsInTemporal(options.client ?? client) : undefined,
+  });
+  const taskQueue = `ingress-${randomUUID().slice(0, 8)}`;
+  const ingress = createIngress({
+    client: options.client ?? client,
+    taskQueue,
+    runbooks: options.runbooks,
+    settings: {
+      ALERTMANAGER_TOKEN,
+      SLACK_SIGNING_SECRET: options.signingSecret === null ? undefined : (options.signingSecret ?? SIGNING_SECRET),
+      INGRESS_BODY_LIMIT_BYTES: options.limit ?? 64 * 1024,
+    },
+    logger,
+    metrics,
+    slack: options.slack,
+    decide: options.decide,
+    temporalTimeoutMs: options.temporalTimeoutMs,
+    readinessTimeoutMs: 1_000,
+    temporalUiUrl: 'http://127.0.0.1:8233',
+  });
+  const url = await ingress.start({ port: 0, host: '127.0.0.1' });
+  ingresses.push(ingress);
+  return {
+    url,
+    ingress,
+    metrics,
+    logs,
+    taskQueue,
+    post: (body, init = {}) =>
+      fetch(`${url}${init.path ?? '/alertmanager'}`, {
+        method: init.method ?? 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${ALERTMANAGER_TOKEN}`, ...init.headers },
+        body: init.raw ?? (body === undefined ? undefined : JSON.stringify(body)),
+      }),
+    click: (payload, timestampSeconds) => {
+      const signed = signedInteraction({ signingSecret: SIGNING_SECRET, payload, timestampSeconds });
+      return fetch(`${url}/slack/interactions`, { method: 'POST', headers: signed.headers, body: signed.body });
+    },
+  };
+}
+
+type CounterName = 'alertsReceived' | 'incidentsStarted' | 'incidentsAttached' | 'alertsResolved' | 'alertsIgnored' | 'alertsRejected' | 'slackRejected' | 'approvals';
+
+async function counter(metrics: IngressMetrics, name: CounterName, labels: Record<string, string>): Promise<number> {
+  const { values } = (await metrics[name].get()) as { values: { labels: Record<string, string | number | undefined>; value: number }[] };
+  return values.filter((v) => Object.entries(labels).every(([k, want]) => String(v.labels[k]) === want)).reduce((n, v) => n + v.value, 0);
+}
+
+async function expectNotStarted(workflowId: string): Promise<void> {
+  await expect(client.workflow.getHandle(workflowId).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+}
+
+/** The signals in the workflow's history, in order, with their decoded first argument. */
+async function signals(workflowId: string): Promise<{ name: string; arg: Record<string, unknown> }[]> {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  return (history.events ?? [])
+    .map((e) => e.workflowExecutionSignaledEventAttributes)
+    .filter((a): a is NonNullable<typeof a> => !!a)
+    .map((a) => ({
+      name: a.signalName ?? '',
+      arg: defaultPayloadConverter.fromPayload(a.input!.payloads![0]!),
+    }));
+}
+
+async function executionsOf(workflowId: string, expected: number): Promise<number> {
+  // Visibility is eventually consistent: wait until it has caught up with `expected`, then count.
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    let n = 0;
+    for await (const _ of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) n++;
+    if (n >= expected || Date.now() > deadline) return n;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function closedPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as { port: number }).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+// ---- Alertmanager webhook ---------------------------------------------------------------------------
+
+describe('Alertmanager webhook: bad requests are refused in a fixed order and start nothing', () => {
+  const cases: {
+    name: string;
+    status: number;
+    reason: string;
+    init: (body: string) => { headers?: Record<string, string>; raw?: string; path?: string; method?: string };
+    error: RegExp;
+  }[] = [
+    { name: 'wrong path → 404', status: 404, reason: 'not_found', init: (raw) => ({ raw, path: '/alertmanagr' }), error: /^no such endpoint: \/alertmanagr$/ },
+    { name: 'GET instead of POST → 405 with Allow', status: 405, reason: 'method_not_allowed', init: () => ({ method: 'GET' }), error: /^method GET not allowed on \/alertmanager; use POST$/ },
+    { name: 'text/plain → 415', status: 415, reason: 'unsupported_media_type', init: (raw) => ({ raw, headers: { 'content-type': 'text/plain' } }), error: /content type must be application\/json \(got "text\/plain"\)/ },
+    { name: 'no bearer token → 401', status: 401, reason: 'unauthenticated', init: (raw) => ({ raw, headers: { authorization: '' } }), error: /^missing bearer token/ },
+    { name: 'Basic instead of Bearer → 401', status: 401, reason: 'unauthenticated', init: (raw) => ({ raw, headers: { authorization: 'Basic YWxlcnQ6bWFuYWdlcg==' } }), error: /^missing bearer token/ },
+    { name: 'wrong token → 403', status: 403, reason: 'forbidden', init: (raw) => ({ raw, headers: { authorization: 'Bearer not-the-token' } }), error: /^the bearer token is not valid/ },
+    { name: 'token with a different length → 403', status: 403, reason: 'forbidden', init: (raw) => ({ raw, headers: { authorization: `Bearer ${ALERTMANAGER_TOKEN}x` } }), error: /^the bearer token is not valid/ },
+    { name: 'body over INGRESS_BODY_LIMIT_BYTES → 413', status: 413, reason: 'too_large', init: (raw) => ({ raw: raw + ' '.repeat(5_000) }), error: /^request body exceeds the limit of 4096 bytes$/ },
+    { name: 'bad JSON → 400 naming the parse problem', status: 400, reason: 'bad_json', init: (raw) => ({ raw: raw.slice(0, -1) }), error: /^request body is not valid JSON: .*(JSON|end)/i },
+    { name: 'wrong schema → 422 naming the field', status: 422, reason: 'invalid_payload', init: (raw) => ({ raw: raw.replace('"status":"firing","labels"', '"status":"pending","labels"') }), error: /^not an Alertmanager webhook payload \(version 4\): alerts\.0\.status: / },
+  ];
+
+  for (const c of cases) {
+    it(c.name, async () => {
+      const runbook = makeRunbook();
+      const { post, metrics } = await startIngress({ runbooks: [runbook], limit: 4096 });
+      const raw = JSON.stringify(webhook([alert('firing')]));
+      const res = await post(undefined, c.init(raw));
+      expect(res.status).toBe(c.status);
+      expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+      const body = (await res.json()) as { error: string };
+      expect(body.error).toMatch(c.error);
+      if (c.status === 405) expect(res.headers.get('allow')).toBe('POST');
+      if (c.status === 401) expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);
+      expect(await counter(metrics, 'alertsRejected', { reason: c.reason })).toBe(1);
+      expect(await counter(metrics, 'alertsReceived', {})).toBe(0);
+      await expectNotStarted(workflowIdOf(runbook));
+    });
+  }
+
+  it('a body growing past the limit without Content-Length is cut off with 413', async () => {
+    const runbook = makeRunbook();
+    const { url } = await startIngress({ runbooks: [runbook], limit: 4096 });
+    const chunk = new TextEncoder().encode(' '.repeat(64 * 1024));
+    const chunks = 1024; // 64 MiB offered: far more than socket buffers hold
+    let sent = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent++ < chunks) controller.enqueue(chunk);
+        else controller.close();
+      },
+    });
+    const res = await fetch(`${url}/alertmanager`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${ALERTMANAGER_TOKEN}` },
+      body: stream,
+      duplex: 'half',
+    });
+    expect(res.status).toBe(413);
+    expect(await res.json()).toEqual({ error: 'request body exceeds the limit of 4096 bytes' });
+    // The server stopped reading at the limit: the client could not push the whole body.
+    expect(sent).toBeLessThan(chunks);
+    await expectNotStarted(workflowIdOf(runbook));
+  });
+
+  it('checks run in order: a wrong method beats a wrong content type, content type beats auth, auth beats size and JSON', async () => {
+    const runbook = makeRunbook();
+    const { post } = await startIngress({ runbooks: [runbook], limit: 4096 });
+    const noAuth = { authorization: '' };
+    expect((await post(undefined, { method: 'PUT', raw: 'x', headers: { 'content-type': 'text/plain', ...noAuth } })).status).toBe(405);
+    expect((await post(undefined, { raw: 'x', headers: { 'content-type': 'text/plain', ...noAuth } })).status).toBe(415);
+    expect((await post(undefined, { raw: ' '.repeat(10_000), headers: noAuth })).status).toBe(401);
+    expect((await post(undefined, { raw: '{', headers: { authorization: 'Bearer wrong' } })).status).toBe(403);
+    expect((await post(undefined, { raw: `{${' '.repeat(10_000)}` })).status).toBe(413);
+    expect((await post(undefined, { raw: '{"version": "4"' })).status).toBe(400);
+    await expectNotStarted(workflowIdOf(runbook));
+  });
+
+  it('the token is never written to the logs, even when a wrong one is sent', async () => {
+    const { post, logs } = await startIngress({ runbooks: [makeRunbook()] });
+    await post(webhook([alert('firing')]), { headers: { authorization: 'Bearer wrong-token-ABCdef123456' } });
+    await post(undefined, { raw: '{"token": "body-secret-ABCdef123456"', headers: {} });
+    const text = logs.join('');
+    expect(logs.length).toBeGreaterThan(0);
+    expect(text).not.toContain(ALERTMANAGER_TOKEN);
+    expect(text).not.toContain('wrong-token-ABCdef123456');
+    expect(text).not.toContain('body-secret-ABCdef123456');
+    for (const line of logs) expect(() => JSON.parse(line) as unknown).not.toThrow();
+  });
+});
+
+describe('Alertmanager webhook: alerts become incidents', () => {
+  it('a firing TorghutWsNotReady starts the incident with the alert as its first alertFired signal → 202', async () => {
+    const runbook = makeRunbook();
+    const workflowId = workflowIdOf(runbook);
+    const { post, metrics, taskQueue } = await startIngress({ runbooks: [runbook] });
+    const res = await post(webhook([alert('firing')]));
+    expect(res.status).toBe(202);
+    expect(await res.json()).toEqual({
+      incidents: [{ workflowId, runbook: runbook.id, attached: false, fingerprint: 'f1a2b3c4d5e6' }],
+      ignored: [],
+      resolved: [],
+    });
+    const description = await client.workflow.getHandle(workflowId).describe();
+    expect(description.status.name).toBe('RUNNING');
+    expect(description.type).toBe('incidentWorkflow');
+    expect(description.taskQueue).toBe(taskQueue);
+    const got = await signals(workflowId);
+    expect(got).toHaveLength(1);
+    expect(got[0]).toMatchObject({ name: 'alertFired', arg: { alertname: 'TorghutWsNotReady', fingerprint: 'f1a2b3c4d5e6' } });
+    expect(await counter(metrics, 'incidentsStarted', { runbook: runbook.id })).toBe(1);
+  });
+
+  it('Alertmanager re-sending the same group gives ONE incident: later posts attach to it', async () => {
+    const runbook = makeRunbook();
+    const workflowId = workflowIdOf(runbook);
+    const { post, metrics } = await startIngress({ runbooks: [runbook] });
+    const body = webhook([alert('firing')]);
+    const first = (await (await post(body)).json()) as { incidents: { attached: boolean }[] };
+    const second = (await (await post(body)).json()) as { incidents: { attached: boolean }[] };
+    const third = (await (await post(body)).json()) as { incidents: { attached: boolean }[] };
+    expect([first, second, third].map((b) => b.incidents[0]!.attached)).toEqual([false, true, true]);
+    expect(await executionsOf(workflowId, 1)).toBe(1);
+    expect((await signals(workflowId)).map((s) => s.name)).toEqual(['alertFired', 'alertFired', 'alertFired']);
+    expect(await counter(metrics, 'incidentsStarted', {})).toBe(1);
+    expect(await counter(metrics, 'incidentsAttached', {})).toBe(2);
+  });
+
+  it('concurrent re-sends still give one incident (signal-with-start is atomic)', async () => {
+    const runbook = makeRunbook();
+    const workflowId = workflowIdOf(runbook);
+    const { post } = await startIngress({ runbooks: [runbook] });
+    const answers = await Promise.all(Array.from({ length: 4 }, () => post(webhook([alert('firing')]))));
+    expect(answers.map((a) => a.status)).toEqual([202, 202, 202, 202]);
+    expect(await executionsOf(workflowId, 1)).toBe(1);
+    expect(await signals(workflowId)).toHaveLength(4);
+  });
+
+  it('an alert no runbook matches is acknowledged (202) and ignored with the reason; nothing starts', async () => {
+    const runbook = makeRunbook();
+    const { post, metrics } = await startIngress({ runbooks: [runbook] });
+    const res = await post(webhook([alert('firing', { namespace: 'staging' }, 'feedbeef')]));
+    expect(res.status).toBe(202);
+    expect(await res.json()).toEqual({
+      incidents: [],
+      ignored: [
+        {
+          fingerprint: 'feedbeef',
+          alertname: 'TorghutWsNotReady',
+          reason: `no runbook matches alert TorghutWsNotReady: ${runbook.id} needs namespace="torghut" (got "staging")`,
+        },
+      ],
+      resolved: [],
+    });
+    expect(await counter(metrics, 'alertsIgnored', { reason: 'no_matching_runbook' })).toBe(1);
+    await expectNotStarted(workflowIdOf(runbook));
+  });
+
+  it('a group with a matching and an unknown alert starts one incident and ignores the other', async () => {
+    const runbook = makeRunbook();
+    const { post } = await startIngress({ runbooks: [runbook] });
+    const body = (await (await post(webhook([alert('firing', { alertname: 'DiskFull' }, 'aaa'), alert('firing', {}, 'bbb')]))).json()) as {
+      incidents: { fingerprint: string }[];
+      ignored: { fingerprint: string }[];
+    };
+    expect(body.incidents.map((i) => i.fingerprint)).toEqual(['bbb']);
+    expect(body.ignored.map((i) => i.fingerprint)).toEqual(['aaa']);
+    expect(await signals(workflowIdOf(runbook))).toHaveLength(1);
+  });
+
+  it('a resolved alert signals alertResolved to the open incident', async () => {
+    const runbook = makeRunbook();
+    const workflowId = workflowIdOf(runbook);
+    const { post, metrics } = await startIngress({ runbooks: [runbook] });
+    await post(webhook([alert('firing')]));
+    const res = await post(webhook([alert('resolved')], 'resolved'));
+    expect(res.status).toBe(202);
+    expect(await res.json()).toEqual({
+      incidents: [],
+      ignored: [],
+      resolved: [{ workflowId, runbook: runbook.id, fingerprint: 'f1a2b3c4d5e6', signalled: true }],
+    });
+    const got = await signals(workflowId);
+    expect(got.map((s) => s.name)).toEqual(['alertFired', 'alertResolved']);
+    expect(got[1]!.arg).toMatchObject({ fingerprint: 'f1a2b3c4d5e6', alertname: 'TorghutWsNotReady' });
+    expect(await counter(metrics, 'alertsResolved', { signalled: 'true' })).toBe(1);
+  });
+
+  it('a resolved alert with no open incident starts nothing', async () => {
+    const runbook = makeRunbook();
+    const { post } = await startIngress({ runbooks: [runbook] });
+    const res = await post(webhook([alert('resolved')], 'resolved'));
+    expect(res.status).toBe(202);
+    expect(((await res.json()) as { resolved: { signalled: boolean }[] }).resolved[0]!.signalled).toBe(false);
+    await expectNotStarted(workflowIdOf(runbook));
+  });
+});
+
+describe('Temporal unreachable', () => {
+  it('the webhook answers 503 with Retry-After so Alertmanager retries, fast; /readyz is 503, /healthz 200', async () => {
+    const deadConnection = Connection.lazy({ address: `127.0.0.1:${await closedPort()}` });
+    const deadClient = new Client({ connection: deadConnection, namespace: 'default' });
+    try {
+      const runbook = makeRunbook();
+      const { post, url, metrics } = await startIngress({ runbooks: [runbook], client: deadClient, temporalTimeoutMs: 1_500 });
+      const startedAt = Date.now();
+      const res = await post(webhook([alert('firing')]));
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBe('10');
+      expect(await res.json()).toEqual({ error: 'Temporal is unreachable; the alert was not recorded, retry later' });
+      expect(Date.now() - startedAt).toBeLessThan(5_000);
+      expect(await counter(metrics, 'alertsRejected', { reason: 'temporal_unavailable' })).toBe(1);
+      // Bad input is still a 4xx, never a 5xx, whatever the state of Temporal.
+      expect((await post(undefined, { raw: '{' })).status).toBe(400);
+      expect((await fetch(`${url}/readyz`)).status).toBe(503);
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    } finally {
+      await deadConnection.close();
+    }
+  });
+});
+
+describe('service endpoints', () => {
+  it('/healthz and /readyz are 200 with Temporal up; other methods get 405', async () => {
+    const { url } = await startIngress({ runbooks: [makeRunbook()] });
+    expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ status: 'ok' });
+    const ready = await fetch(`${url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: 'ready', temporal: 'reachable' });
+    const post = await fetch(`${url}/healthz`, { method: 'POST' });
+    expect(post.status).toBe(405);
+    expect(post.headers.get('allow')).toBe('GET, HEAD');
+  });
+
+  it('/metrics exposes the counters and the latency histogram in the Prometheus text format', async () => {
+    const runbook = makeRunbook();
+    workflowIdOf(runbook);
+    const { url, post } = await startIngress({ runbooks: [runbook] });
+    await post(webhook([alert('firing'), alert('firing', { alertname: 'Other' }, 'x1')]));
+    await post(undefined, { headers: { authorization: 'Bearer nope' }, raw: '{}' });
+    const res = await fetch(`${url}/metrics`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const text = await res.text();
+    expect(text).toContain(`agentruns_alerts_started_total{runbook="${runbook.id}"} 1`);
+    expect(text).toContain('agentruns_alerts_received_total{status="firing"} 2');
+    expect(text).toContain('agentruns_alerts_ignored_total{reason="no_matching_runbook"} 1');
+    expect(text).toContain('agentruns_alerts_rejected_total{reason="forbidden"} 1');
+    expect(text).toMatch(/agentruns_http_request_duration_seconds_bucket\{le="[^"]+",route="\/alertmanager",method="POST",status="202"\} 1/);
+  });
+
+  it('/metrics counts open incidents and closed ones by outcome from Temporal visibility', async () => {
+    const runbook = makeRunbook();
+    workflowIdOf(runbook);
+    const { url, post } = await startIngress({ runbooks: [runbook], countIncidents: true });
+    await post(webhook([alert('firing')]));
+    await executionsOf(workflowIdOf(runbook), 1);
+    const text = await (await fetch(`${url}/metrics`)).text();
+    const open = /^agentruns_incidents\{state="open"\} (\d+)$/m.exec(text);
+    expect(Number(open?.[1])).toBeGreaterThanOrEqual(1);
+    for (const outcome of ['remediated', 'expired', 'needs-human']) expect(text).toMatch(new RegExp(`^agentruns_incidents\\{state="${outcome}"\\} \\d+$`, 'm'));
+  });
+});
+
+describe('graceful shutdown', () => {
+  it('stop() refuses new connections but finishes the request in flight', async () => {
+    const runbook = makeRunbook();
+    workflowIdOf(runbook);
+    const { url, ingress } = await startIngress({ runbooks: [runbook] });
+    const body = JSON.stringify(webhook([alert('firing')]));
+    const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = httpRequest(`${url}/alertmanager`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${ALERTMANAGER_TOKEN}`, 'content-length': Buffer.byteLength(body) },
+      });
+      req.on('response', (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      });
+      req.on('error', reject);
+      req.write(body.slice(0, 20));
+      setTimeout(() => req.end(body.slice(20)), 300);
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    const stopped = ingress.stop();
+    await expect(fetch(`${url}/healthz`)).rejects.toThrow();
+    const result = await answer;
+    expect(result.status).toBe(202);
+    expect(JSON.parse(result.body)).toMatchObject({ incidents: [{ attached: false }] });
+    await stopped;
+    expect(ingress.server.listening).toBe(false);
+  });
+});
+
+// ---- Slack interactions ---------------------------------------------------------------------------
+
+function recordingDecide(answer: (workflowId: string, decision: 'approve' | 'reject', input: DecisionInput) => DecisionRecord | Promise<DecisionRecord>) {
+  const calls: { workflowId: string; decision: 'approve' | 'reject'; input: DecisionInput }[] = [];
+  const decide: DecideFn = async (_client, workflowId, decision, input) => {
+    calls.push({ workflowId, decision, input });
+    return answer(workflowId, decision, input);
+  };
+  return { calls, decide };
+}
+
+const accepted = (decision: 'approve' | 'reject', input: DecisionInput): DecisionRecord => ({
+  decision,
+  by: input.by,
+  comment: input.comment,
+  prerequisiteConfirmed: input.prerequisiteConfirmed === true,
+  emergency: false,
+  channel: input.channel ?? 'slack',
+  at: '2026-03-01T10:20:00.000Z',
+});
+
+const click = (workflowId: string, user: string, decision: 'approve' | 'reject', responseUrl?: string, extra: Record<string, unknown> = {}) =>
+  blockActionsPayload({
+    userId: user,
+    actionId: decision === 'approve' ? APPROVE_ACTION_ID : REJECT_ACTION_ID,
+    value: JSON.stringify({ workflowId, decision, ...extra }),
+    responseUrl,
+  });
+
+describe('Slack interactions', () => {
+  it('a replayed click (timestamp older than 5 minutes) → 401 and nothing happens', async () => {
+    const runbook = makeRunbook();
+    const { decide, calls } = recordingDecide((_w, d, i) => accepted(d, i));
+    const { click: send, metrics } = await startIngress({ runbooks: [runbook], decide });
+    const res = await send(click(workflowIdOf(runbook), ALICE, 'approve'), Math.floor(Date.now() / 1000) - 6 * 60);
+    expect(res.status).toBe(401);
+    expect(await res.json()).toEqual({ error: 'X-Slack-Request-Timestamp is outside the 5-minute window (replayed or clock skew)' });
+    expect(calls).toHaveLength(0);
+    expect(await counter(metrics, 'slackRejected', { reason: 'stale_timestamp' })).toBe(1);
+  });
+
+  it('a forged signature → 401 and nothing happens', async () => {
+    const runbook = makeRunbook();
+    const { decide, calls } = recordingDecide((_w, d, i) => accepted(d, i));
+    const { url, metrics } = await startIngress({ runbooks: [runbook], decide });
+    const forged = signedInteraction({ signingSecret: 'guessed-secret', payload: click(workflowIdOf(runbook), ALICE, 'approve') });
+    const res = await fetch(`${url}/slack/interactions`, { method: 'POST', headers: forged.headers, body: forged.body });
+    expect(res.status).toBe(401);
+    expect(await res.json()).toEqual({ error: 'X-Slack-Signature does not match the request body' });
+    // A body altered after signing fails the same way.
+    const genuine = signedInteraction({ signingSecret: SIGNING_SECRET, payload: click(workflowIdOf(runbook), STRANGER, 'reject') });
+    const tampered = genuine.body.replace(STRANGER, ALICE);
+    expect((await fetch(`${url}/slack/interactions`, { method: 'POST', headers: genuine.headers, body: tampered })).status).toBe(401);
+    expect(calls).toHaveLength(0);
+    expect(await counter(metrics, 'slackRejected', { reason: 'bad_signature' })).toBe(2);
+  });
+
+  it('unsigned, JSON-typed or unconfigured requests are refused before anything is parsed', async () => {
+    const runbook = makeRunbook();
+    const { url } = await startIngress({ runbooks: [runbook] });
+    const payload = click(workflowIdOf(runbook), ALICE, 'approve');
+    const unsigned = await fetch(`${url}/slack/interactions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ payload: JSON.stringify(payload) }).toString(),
+    });
+    expect(unsigned.status).toBe(401);
+    const json = await fetch(`${url}/slack/interactions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(json.status).toBe(415);
+    const off = await startIngress({ runbooks: [runbook], signingSecret: null });
+    const res = await off.click(payload);
+    expect(res.status).toBe(404);
+    expect(await res.json()).toEqual({ error: 'Slack interactions are not enabled (SLACK_SIGNING_SECRET is not set)' });
+  });
+
+  it('a signed body that is not an interaction → 400 naming the problem', async () => {
+    const { url } = await startIngress({ runbooks: [makeRunbook()] });
+    const body = 'payload=%7Bnot-json';
+    const ts = String(Math.floor(Date.now() / 1000));
+    const { slackSignature } = await import('../../ingress/slack-interactions');
+    const res = await fetch(`${url}/slack/interactions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': ts, 'x-slack-signature': slackSignature(SIGNING_SECRET, ts, body) },
+      body,
+    });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: string }).error).toMatch(/^"payload" is not valid JSON/);
+  });
+
+  it('a Slack user who is no approver gets an ephemeral refusal, and the refusal is recorded in the incident', async () => {
+    const runbook = makeRunbook();
+    const workflowId = workflowIdOf(runbook);
+    const { decide, calls } = recordingDecide((_w, d, i) => accepted(d, i));
+    const started = await startIngress({ runbooks: [runbook], decide });
+    expect((await started.post(webhook([alert('firing')]))).status).toBe(202);
+    const responseUrl = slackSim.newResponseUrl();
+    const t0 = Date.now();
+    const res = await started.click(click(workflowId, STRANGER, 'approve', responseUrl));
+    expect(res.status).toBe(200);
+    expect(Date.now() - t0).toBeLessThan(3_000);
+    await started.ingress.settled();
+
+    expect(calls).toHaveLength(0);
+    const id = responseUrl.split('/').pop();
+    const response = slackSim.responses.find((r) => r.id === id);
+    expect(response?.body).toEqual({
+      response_type: 'ephemeral',
+      replace_original: false,
+      text: `:no_entry: <@${STRANGER}>, you are not an approver of runbook *${runbook.id}*, so your approve was refused and recorded in the incident.`,
+    });
+    const approve = (await signals(workflowId)).find((s) => s.name === 'approve');
+    expect(approve?.arg).toEqual({ by: STRANGER, channel: 'slack', comment: `Slack user ${STRANGER} is not an approver of runbook ${runbook.id}` });
+    expect(await counter(started.metrics, 'approvals', { channel: 'slack', decision: 'approve', result: 'unauthorised' })).toBe(1);
+    expect(started.logs.some((l) => l.includes('Slack user is not an approver'))).toBe(true);
+  });
+
+  it('without a response_url the refusal goes out through chat.postEphemeral', async () => {
+    const runbook = makeRunbook();
+    const workflowId = workflowIdOf(runbook);
+    const slack = createSlackActivities({ client: createSlackClient({ token: BOT_TOKEN, apiUrl: slackSim.apiUrl }), channel: '#torghut-oncall' });
+    const started = await startIngress({ runbooks: [runbook], slack });
+    await started.post(webhook([alert('firing')]));
+    expect((await started.click(click(workflowId, STRANGER, 'reject'))).status).toBe(200);
+    await started.ingress.settled();
+    const ephemeral = slackSim.ephemerals.find((e) => e.user === STRANGER && e.text?.includes(runbook.id));
+    expect(ephemeral).toMatchObject({ channel: 'C0TORGHUT1', user: STRANGER });
+    expect((await signals(workflowId)).map((s) => s.name)).toEqual(['alertFired', 'reject']);
+  });
+
+  it('an approver’s click is acknowledged at once and sent through decide as that approver (channel slack)', async () => {
+    const runbook = makeRunbook();
+    const workflowId = workflowIdOf(runbook);
+    const { decide, calls } = recordingDecide((_w, d, i) => accepted(d, i));
+    const started = await startIngress({ runbooks: [runbook], decide });
+    const responseUrl = slackSim.newResponseUrl();
+    const res = await started.click(click(workflowId, ALICE, 'approve', responseUrl, { prerequisiteConfirmed: true }));
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('');
+    await started.ingress.settled();
+    expect(calls).toEqual([
+      { workflowId, decision: 'approve', input: { by: 'oncall-alice', channel: 'slack', comment: `clicked in Slack by ${ALICE}`, prerequisiteConfirmed: true } },
+    ]);
+    const id = responseUrl.split('/').pop();
+    expect(slackSim.responses.find((r) => r.id === id)?.body).toMatchObject({
+      response_type: 'ephemeral',
+      text: `:white_check_mark: Approved: \`${workflowId}\`, recorded as *oncall-alice* at 2026-03-01T10:20:00.000Z.`,
+    });
+    expect(await counter(started.metrics, 'approvals', { channel: 'slack', decision: 'approve', result: 'accepted' })).toBe(1);
+  });
+
+  it('Slack’s 3 seconds hold even when the workflow is slow to answer: ack first, "waiting" notice, then the result', async () => {
+    const runbook = makeRunbook();
+    const workflowId = workflowIdOf(runbook);
+    const { decide } = recordingDecide(async (_w, d, i) => {
+      await new Promise((r) => setTimeout(r, 4_000));
+      return accepted(d, i);
+    });
+    const started = await startIngress({ runbooks: [runbook], decide });
+    const responseUrl = slackSim.newResponseUrl();
+    const t0 = Date.now();
+    const res = await started.click(click(workflowId, ALICE, 'reject', responseUrl));
+    expect(res.status).toBe(200);
+    expect(Date.now() - t0).toBeLessThan(1_000);
+    await started.ingress.settled();
+    const id = responseUrl.split('/').pop();
+    const texts = slackSim.responses.filter((r) => r.id === id).map((r) => (r.body as { text: string }).text);
+    expect(texts).toEqual([
+      `:hourglass: Your reject of \`${workflowId}\` was sent as *oncall-alice*; waiting for the incident to confirm it…`,
+      `:no_entry_sign: Rejected: \`${workflowId}\`, recorded as *oncall-alice* at 2026-03-01T10:20:00.000Z.`,
+    ]);
+  });
+
+  it('the workflow refusing an approver (validator) is shown to them ephemerally', async () => {
+    const runbook = makeRunbook();
+    const workflowId = workflowIdOf(runbook);
+    const { decide } = recordingDecide(() => {
+      throw new DecisionRefusedError('procedure B needs the human prerequisite confirmed first (prerequisiteConfirmed: true)');
+    });
+    const started = await startIngress({ runbooks: [runbook], decide });
+    const responseUrl = slackSim.newResponseUrl();
+    await started.click(click(workflowId, ALICE, 'approve', responseUrl));
+    await started.ingress.settled();
+    const id = responseUrl.split('/').pop();
+    expect((slackSim.responses.find((r) => r.id === id)?.body as { text: string }).text).toBe(
+      ':no_entry: Your approve was refused: procedure B needs the human prerequisite confirmed first (prerequisiteConfirmed: true)',
+    );
+    expect(await counter(started.metrics, 'approvals', { result: 'refused' })).toBe(1);
+  });
+
+  it('with the real decide Update, a click on an incident that is not open is refused (no incident)', async () => {
+    const runbook = makeRunbook();
+    const workflowId = workflowIdOf(runbook);
+    const started = await startIngress({ runbooks: [runbook] });
+    const responseUrl = slackSim.newResponseUrl();
+    await started.click(click(workflowId, ALICE, 'approve', responseUrl));
+    await started.ingress.settled();
+    const id = responseUrl.split('/').pop();
+    expect((slackSim.responses.find((r) => r.id === id)?.body as { text: string }).text).toBe(
+      `:no_entry: Your approve was refused: no open incident ${workflowId}`,
+    );
+    await expectNotStarted(workflowId);
+  });
+
+  it('a button whose value does not match its action, or names an unknown incident, sends nothing', async () => {
+    const runbook = makeRunbook();
+    const workflowId = workflowIdOf(runbook);
+    const { decide, calls } = recordingDecide((_w, d, i) => accepted(d, i));
+    const started = await startIngress({ runbooks: [runbook], decide });
+    const mismatched = blockActionsPayload({ userId: ALICE, actionId: REJECT_ACTION_ID, value: JSON.stringify({ workflowId, decision: 'approve' }), responseUrl: slackSim.newResponseUrl() });
+    const unknown = click('agentruns-other-runbook-ns', ALICE, 'approve', slackSim.newResponseUrl());
+    expect((await started.click(mismatched)).status).toBe(200);
+    expect((await started.click(unknown)).status).toBe(200);
+    await started.ingress.settled();
+    expect(calls).toHaveLength(0);
+    const texts = slackSim.responses.slice(-2).map((r) => (r.body as { text: string }).text);
+    expect(texts[0]).toContain('This button is not a valid AgentRuns decision');
+    expect(texts[1]).toContain('is not an incident of any runbook this service handles');
+  });
+});
+
+// ---- Slack activities, and the round trip through the simulator ---------------------------------------
+
+describe('Slack activities against the simulated Slack Web API', () => {
+  const state = (workflowId: string, over: Partial<IncidentState> = {}): IncidentState => ({
+    workflowId,
+    runbookId: 'torghut-ws',
+    target: { namespace: 'torghut', deployment: 'torghut-ws' },
+    phase: 'awaiting-approval' as const,
+    outcome: null,
+    startedAt: '2026-03-01T10:16:00.000Z',
+    trigger: { source: 'alertmanager' as const },
+    dryRun: false,
+    alerts: [],
+    diagnosis: null,
+    classification: {
+      class: 'alpaca_406_second_connection' as const,
+      procedure: 'A' as const,
+      action: 'restart via GitOps',
+      basis: 'readiness' as const,
+      conflict: false,
+      evidence: [{ source: 'logs' as const, text: 'Authorization: Bearer xoxb-9999-8888-leakedtoken in a log line' }],
+      notes: [],
+    },
+    prerequisite: null,
+    decision: null,
+    refusals: [],
+    pullRequest: null,
+    argoSync: null,
+    verification: null,
+    rollback: null,
+    timings: {},
+    notes: [],
+    ...over,
+  });
+
+  it('posts the incident message, a click on its Reject button reaches decide, and the update removes the buttons', async () => {
+    const runbook = makeRunbook();
+    const workflowId = workflowIdOf(runbook);
+    const slack = createSlackActivities({
+      client: createSlackClient({ token: BOT_TOKEN, apiUrl: slackSim.apiUrl }),
+      channel: '#torghut-oncall',
+      temporalUiUrl: 'http://127.0.0.1:8233',
+    });
+    const ref = await slack.postIncidentMessage(state(workflowId));
+    expect(ref).toEqual({ channel: 'C0TORGHUT1', ts: expect.stringMatching(/^\d+\.\d{6}$/) as string });
+    const message = slackSim.messages.find((m) => m.ts === ref!.ts)!;
+    expect(JSON.stringify(message.blocks)).not.toContain('leakedtoken');
+    expect(message.metadata).toEqual({ event_type: 'agentruns_incident', event_payload: { workflowId, runbookId: 'torghut-ws' } });
+
+    const { decide, calls } = recordingDecide((_w, d, i) => accepted(d, i));
+    const started = await startIngress({ runbooks: [runbook], decide });
+    const value = buttonValue(message, REJECT_ACTION_ID)!;
+    const payload = blockActionsPayload({ userId: ALICE, actionId: REJECT_ACTION_ID, value, responseUrl: slackSim.newResponseUrl(), messageTs: ref!.ts });
+    expect((await started.click(payload)).status).toBe(200);
+    await started.ingress.settled();
+    expect(calls.map((c) => [c.workflowId, c.decision, c.input.by])).toEqual([[workflowId, 'reject', 'oncall-alice']]);
+
+    const decided = state(workflowId, {
+      phase: 'closed',
+      outcome: 'rejected',
+      decision: accepted('reject', { by: 'oncall-alice', channel: 'slack' }),
+    });
+    expect(await slack.updateIncidentMessage({ channel: ref!.channel, ts: ref!.ts, state: decided })).toEqual(ref);
+    expect(message.history).toHaveLength(1);
+    expect(buttonValue(message, APPROVE_ACTION_ID)).toBeUndefined();
+    expect(JSON.stringify(message.blocks)).toContain('Rejected by *oncall-alice* via slack');
+  });
+
+  it('Slack errors become named failures: bad token → NotAllowedError, unknown channel or message → NotFoundError (non-retryable)', async () => {
+    const badToken = createSlackActivities({ client: createSlackClient({ token: 'xoxb-wrong-token-000', apiUrl: slackSim.apiUrl }), channel: '#torghut-oncall' });
+    const err = await badToken.postIncidentMessage(state('wf-x')).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApplicationFailure);
+    expect(err).toMatchObject({ type: 'NotAllowedError', nonRetryable: true });
+    expect((err as Error).message).toContain('invalid_auth');
+
+    const good = createSlackActivities({ client: createSlackClient({ token: BOT_TOKEN, apiUrl: slackSim.apiUrl }), channel: '#nowhere' });
+    await expect(good.postIncidentMessage(state('wf-x'))).rejects.toMatchObject({ type: 'NotFoundError', nonRetryable: true });
+    await expect(good.updateIncidentMessage({ channel: 'C0TORGHUT1', ts: '1.000001', state: state('wf-x') })).rejects.toMatchObject({
+      type: 'NotFoundError',
+      message: 'Slack chat.update: message_not_found',
+    });
+  });
+
+  it('an unreachable Slack is a retryable failure', async () => {
+    const down = createSlackActivities({ client: createSlackClient({ token: BOT_TOKEN, apiUrl: `http://127.0.0.1:${await closedPort()}/api/` }), channel: '#torghut-oncall' });
+    await expect(down.postIncidentMessage(state('wf-x'))).rejects.toMatchObject({ type: 'UpstreamError', nonRetryable: false });
+  });
+
+  it('without a Slack client or channel every activity is a no-op returning null', async () => {
+    const none = createSlackActivities({});
+    expect(await none.postIncidentMessage(state('wf-x'))).toBeNull();
+    expect(await none.updateIncidentMessage({ channel: 'C1', ts: '1.1', state: state('wf-x') })).toBeNull();
+    expect(await none.postEphemeral({ channel: 'C1', user: ALICE, text: 'x' })).toBeNull();
+    const noChannel = createSlackActivities({ client: createSlackClient({ token: BOT_TOKEN, apiUrl: slackSim.apiUrl }) });
+    expect(await noChannel.postIncidentMessage(state('wf-x'))).toBeNull();
+  });
+});
