@@ -308,6 +308,34 @@ describe('Alertmanager webhook: bad requests are refused in a fixed order and st
   });
 });
 
+describe('structured logs', () => {
+  it('mask secret-named fields whole and redact secrets inside any string; one JSON object per line', () => {
+    const lines: string[] = [];
+    const logger = createLogger({ stream: { write: (line: string) => lines.push(line) > 0 }, base: { service: 'agentruns-ingress' } });
+    logger.child({ requestId: 'r1' }).warn('refused Authorization: Bearer abcdEFGH12345678', {
+      authorization: 'Bearer abcdEFGH12345678',
+      headers: { 'x-slack-signature': 'v0=deadbeef', cookie: 'session=1' },
+      detail: 'slack token xoxb-1111-2222-abcdefghijkl in a message',
+      err: new Error('password=hunter2 rejected'),
+      level: 'not-a-level',
+    });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]!.endsWith('\n')).toBe(true);
+    const record = JSON.parse(lines[0]!) as Record<string, unknown>;
+    expect(record).toMatchObject({
+      level: 'warn',
+      msg: 'refused Authorization: Bearer [REDACTED]',
+      service: 'agentruns-ingress',
+      requestId: 'r1',
+      authorization: '[REDACTED]',
+      headers: { 'x-slack-signature': '[REDACTED]', cookie: '[REDACTED]' },
+      detail: 'slack token [REDACTED] in a message',
+      err: { name: 'Error', message: 'password=[REDACTED] rejected' },
+    });
+    expect(lines[0]).not.toMatch(/abcdEFGH12345678|deadbeef|hunter2|abcdefghijkl/);
+  });
+});
+
 describe('Alertmanager webhook: alerts become incidents', () => {
   it('a firing TorghutWsNotReady starts the incident with the alert as its first alertFired signal → 202', async () => {
     const runbook = makeRunbook();

@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import type { RunbookConfig } from '../../domain/runbook-config';
 import { routeAlert } from '../../ingress/routing';
 
-const torghut = { id: 'torghut-ws', alerts: [{ labels: { alertname: 'TorghutWsNotReady', namespace: 'torghut' } }] };
-const payments = {
+type Routable = Pick<RunbookConfig, 'id' | 'alerts'>;
+
+const torghut: Routable = { id: 'torghut-ws', alerts: [{ labels: { alertname: 'TorghutWsNotReady', namespace: 'torghut' } }] };
+const payments: Routable = {
   id: 'payments-api',
   alerts: [{ labels: { alertname: 'PaymentsDown' } }, { labels: { alertname: 'PaymentsSlow', team: 'payments' } }],
 };
@@ -19,7 +22,7 @@ describe('routing an alert to a runbook by its labels', () => {
   });
 
   it('the first runbook in config order wins when two match', () => {
-    const twin = { id: 'torghut-ws-shadow', alerts: [{ labels: { alertname: 'TorghutWsNotReady' } }] };
+    const twin: Routable = { id: 'torghut-ws-shadow', alerts: [{ labels: { alertname: 'TorghutWsNotReady' } }] };
     const route = routeAlert({ alertname: 'TorghutWsNotReady', namespace: 'torghut' }, [twin, torghut]);
     expect(route.kind === 'runbook' && route.runbook.id).toBe('torghut-ws-shadow');
   });
@@ -51,8 +54,8 @@ describe('routing an alert to a runbook by its labels', () => {
   });
 
   it('a runbook without matchers, or with an empty one, never catches every alert', () => {
-    const none = { id: 'silent', alerts: [] };
-    const empty = { id: 'catch-all', alerts: [{ labels: {} }] };
+    const none: Routable = { id: 'silent', alerts: [] };
+    const empty: Routable = { id: 'catch-all', alerts: [{ labels: {} }] };
     const route = routeAlert({ alertname: 'Anything' }, [none, empty]);
     expect(route.kind === 'ignored' && route.reason).toBe(
       'no runbook matches alert Anything: silent has no alert matchers; catch-all needs a non-empty matcher',
@@ -60,7 +63,7 @@ describe('routing an alert to a runbook by its labels', () => {
   });
 
   it('labels named like Object properties do not match by accident', () => {
-    const proto = { id: 'proto', alerts: [{ labels: { constructor: 'x' } }] };
+    const proto: Routable = { id: 'proto', alerts: [{ labels: { constructor: 'x' } }] };
     expect(routeAlert({ alertname: 'A' }, [proto]).kind).toBe('ignored');
   });
 
