@@ -5,6 +5,7 @@
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Octokit } from '@octokit/rest';
+import type { WebClient } from '@slack/web-api';
 import type { GitOpsFactsInput } from '../domain/collect-diagnosis';
 import type { GitOpsFacts } from '../domain/diagnosis';
 import { createArgoActivities, type ArgoClientConfig } from './argocd';
@@ -12,6 +13,7 @@ import { createClassifyActivities } from './classify';
 import { namedFailure } from './errors';
 import { createGitHubActivities, type GitHubActivities } from './github';
 import { createKubernetesActivities } from './kubernetes';
+import { createSlackActivities } from './slack';
 import { createVerifyActivities } from './verify';
 
 export interface ActivityDeps {
@@ -20,6 +22,8 @@ export interface ActivityDeps {
   github?: { octokit: Octokit };
   /** Argo CD API; required only when a runbook enables Argo sync. */
   argo?: ArgoClientConfig;
+  /** Slack Web API; without it the Slack activities do nothing and return null. */
+  slack?: { client: WebClient; namespace?: string };
   /** Poll interval of verification; default 2 s. */
   verifyPollIntervalMs?: number;
 }
@@ -55,6 +59,7 @@ export function createActivities(deps: ActivityDeps) {
     openRevertPullRequest: withGitHub('openRevertPullRequest'),
 
     ...createArgoActivities(deps.argo),
+    ...createSlackActivities({ client: deps.slack?.client, namespace: deps.slack?.namespace }),
     verifyRestart: (input: Parameters<typeof verify.verifyRestart>[0]) =>
       verify.verifyRestart({ pollIntervalMs: deps.verifyPollIntervalMs, ...input }),
   };

@@ -146,6 +146,8 @@ export interface IncidentState {
   verification: VerificationRecord | null;
   rollback: { offered: boolean; decision?: DecisionRecord; pullRequest?: PullRequestRecord } | null;
   timings: Record<string, PhaseTiming>;
+  /** The Slack message that mirrors this incident, when the runbook has a channel. */
+  slack?: { channel: string; ts: string } | null;
   notes: string[];
   error?: string;
 }

@@ -66,6 +66,11 @@ const writes: ActivityOptions = {
 
 const diag = proxyActivities<Activities>(readOnly);
 const act = proxyActivities<Activities>(writes);
+/** Slack is a courtesy channel: a failure is noted in the state, never fails the incident. */
+const notify = proxyActivities<Activities>({
+  startToCloseTimeout: '20 seconds',
+  retry: { initialInterval: '1 second', maximumAttempts: 3, nonRetryableErrorTypes: NON_RETRYABLE },
+});
 /** Keep at most this many alert events in state; the count is kept in notes beyond it. */
 const MAX_ALERT_EVENTS = 50;
 
@@ -94,6 +99,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
     verification: null,
     rollback: null,
     timings: {},
+    slack: null,
     notes: [],
   };
   let pending: DecisionRecord | null = null;
@@ -165,18 +171,33 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
     if (phase !== 'closed') state.timings[phase] = { startedAt: now };
   };
 
-  const close = (outcome: Outcome, note?: string): IncidentState => {
+  /** Posts the incident to the runbook's Slack channel the first time, then updates that message. */
+  const publish = async () => {
+    if (!runbook.slack) return;
+    try {
+      const options = { channel: runbook.slack.channel, temporalUiUrl: input.temporalUiUrl };
+      state.slack = state.slack
+        ? ((await notify.updateIncidentMessage({ ...state.slack, state, temporalUiUrl: input.temporalUiUrl })) ?? state.slack)
+        : await notify.postIncidentMessage(state, options);
+    } catch (err) {
+      const note = `Slack update failed: ${err instanceof Error ? err.message : String(err)}`;
+      if (!state.notes.includes(note)) state.notes.push(note);
+    }
+  };
+
+  const close = async (outcome: Outcome, note?: string): Promise<IncidentState> => {
     if (note) state.notes.push(note);
     enter('closed');
     state.outcome = outcome;
     state.closedAt = new Date().toISOString();
     upsertSearchAttributes([{ key: outcomeKey, value: outcome }]);
     log.info('incident closed', { outcome });
+    await publish();
     return state;
   };
 
+  /** Waits for the decision of the current step; `pending` was cleared when the step was entered. */
   const awaitDecision = async (): Promise<DecisionRecord | null> => {
-    pending = null;
     const decided = await condition(() => pending !== null, durationMs(runbook.timeouts.approval));
     return decided ? pending : null;
   };
@@ -197,14 +218,14 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
     upsertSearchAttributes([{ key: classKey, value: state.classification.class }]);
     const { procedure } = state.classification;
 
-    if (state.classification.class === 'healthy') return close('healthy-no-action', 'readiness is 200: nothing to do');
+    if (state.classification.class === 'healthy') return await close('healthy-no-action', 'readiness is 200: nothing to do');
     if (procedure === null) {
-      return close('needs-human', 'the failure could not be classified; a human must diagnose it from the evidence');
+      return await close('needs-human', 'the failure could not be classified; a human must diagnose it from the evidence');
     }
     const lastRestart = restartedAtOf(state.diagnosis);
     const cooldownMs = durationMs(runbook.timeouts.cooldown);
     if (lastRestart !== null && Date.now() - lastRestart < cooldownMs) {
-      return close(
+      return await close(
         'needs-human',
         `restarted ${Math.round((Date.now() - lastRestart) / 60_000)} min ago, within the ${runbook.timeouts.cooldown} cool-down: ` +
           'escalating instead of restarting a flapping service in a loop',
@@ -214,16 +235,17 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
     // 3. wait for a human -------------------------------------------------------------------
     state.prerequisite = prerequisiteFor(procedure);
     enter('awaiting-approval');
+    await publish();
     const decision = await awaitDecision();
     state.decision = decision;
-    if (!decision) return close('expired', `no decision within ${runbook.timeouts.approval}; nothing was changed`);
-    if (decision.decision === 'reject') return close('rejected', `rejected by ${decision.by}`);
+    if (!decision) return await close('expired', `no decision within ${runbook.timeouts.approval}; nothing was changed`);
+    if (decision.decision === 'reject') return await close('rejected', `rejected by ${decision.by}`);
 
     // 4. actuate ---------------------------------------------------------------------------
     const restartedAt = new Date().toISOString();
     if (decision.emergency) {
       enter('syncing');
-      if (state.dryRun) return close('needs-human', 'dry run: the emergency restart was approved but not performed');
+      if (state.dryRun) return await close('needs-human', 'dry run: the emergency restart was approved but not performed');
       await act.patchRestartedAt(target, restartedAt);
       state.notes.push('emergency direct restart applied through the API: Argo CD will show drift until the GitOps repo is reconciled');
     } else {
@@ -240,9 +262,10 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
         body: pullRequestBody(input, state),
         dryRun: state.dryRun,
       });
-      if (state.dryRun) return close('needs-human', 'dry run: the restart PR was computed but nothing was written');
+      if (state.dryRun) return await close('needs-human', 'dry run: the restart PR was computed but nothing was written');
 
       enter('awaiting-merge');
+      await publish();
       state.pullRequest = await mergeOrWait(input, state.pullRequest);
 
       const argo = runbook.argo;
@@ -264,7 +287,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
       heartbeatTimeout: '1 minute',
       retry: { maximumAttempts: 2, nonRetryableErrorTypes: NON_RETRYABLE },
     }).verifyRestart({ target, restartedAt, timeoutMs: verificationMs });
-    if (state.verification.ok) return close('remediated');
+    if (state.verification.ok) return await close('remediated');
 
     const after = await collectDiagnosis(diag, runbook);
     const reclassified = await diag.classifyIncident(after, {
@@ -273,11 +296,13 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
     });
     state.verification.rediagnosedClass = reclassified.class;
     state.notes.push(`after the restart the service is still not ready: ${reclassified.class}`);
-    if (!state.pullRequest || state.pullRequest.number === 0) return close('verification-failed');
+    if (!state.pullRequest || state.pullRequest.number === 0) return await close('verification-failed');
 
     // Rollback offer: a revert PR, behind its own approval.
     state.rollback = { offered: true };
+    pending = null;
     enter('awaiting-rollback-approval');
+    await publish();
     const rollback = await awaitDecision();
     if (rollback) state.rollback.decision = rollback;
     if (rollback?.decision === 'approve') {
@@ -292,12 +317,12 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
         body: `Reverts #${state.pullRequest.number}: the restart did not bring ${runbook.target.deployment} back (${reclassified.class}).\n\nApproved by ${rollback.by}.`,
       });
     }
-    return close('verification-failed');
+    return await close('verification-failed');
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     state.error = message;
     log.error('incident failed', { error: message });
-    return close('failed', `failed in phase ${state.phase}: ${message}`);
+    return await close('failed', `failed in phase ${state.phase}: ${message}`);
   }
 }
 

@@ -1,0 +1,168 @@
+/**
+ * The incident loop from a terminal: `start`, `approve`, `reject`, `status ID`, `list`. Decisions go
+ * through the `decide` Update, so a refusal is printed at once with its reason (exit 1).
+ */
+import { parseArgs } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
+import { loadRunbookConfig } from '../../config/load-runbook';
+import { decide, DecisionRefusedError, incidentStatus, listIncidents, openIncident } from '../../control/incidents';
+import { incidentWorkflowId, type IncidentState } from '../../domain/incident';
+import { loadSettings, type Settings } from '../../runtime/settings';
+import { CliError, EXIT } from '../errors';
+import { printJson } from '../io';
+
+const connectionOptions = {
+  address: { type: 'string' },
+  namespace: { type: 'string' },
+  'task-queue': { type: 'string' },
+  json: { type: 'boolean', default: false },
+} as const;
+
+async function connect(values: { address?: string; namespace?: string; 'task-queue'?: string }): Promise<{ client: Client; settings: Settings; close(): Promise<void> }> {
+  const settings = loadSettings({
+    ...process.env,
+    ...(values.address ? { TEMPORAL_ADDRESS: values.address } : {}),
+    ...(values.namespace ? { TEMPORAL_NAMESPACE: values.namespace } : {}),
+    ...(values['task-queue'] ? { TEMPORAL_TASK_QUEUE: values['task-queue'] } : {}),
+  });
+  let connection: Connection;
+  try {
+    connection = await Connection.connect({ address: settings.TEMPORAL_ADDRESS, connectTimeout: '5 seconds' });
+  } catch (err) {
+    throw new CliError(`cannot reach Temporal at ${settings.TEMPORAL_ADDRESS}: ${(err as Error).message}`, EXIT.failure);
+  }
+  return { client: new Client({ connection, namespace: settings.TEMPORAL_NAMESPACE }), settings, close: () => connection.close() };
+}
+
+export const startUsage = 'start [--runbook FILE] [--by NAME] [--dry-run] [--json]';
+export async function startCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { ...connectionOptions, runbook: { type: 'string' }, by: { type: 'string' }, 'dry-run': { type: 'boolean', default: false } },
+    strict: true,
+  });
+  const { client, settings, close } = await connect(values);
+  try {
+    const runbook = await loadRunbookConfig(values.runbook ?? settings.AGENTRUNS_RUNBOOK);
+    const opened = await openIncident(
+      { client, taskQueue: settings.TEMPORAL_TASK_QUEUE, temporalUiUrl: settings.TEMPORAL_UI_URL },
+      runbook,
+      { source: 'cli', by: values.by ?? process.env.USER ?? 'cli' },
+      { dryRun: values['dry-run'] },
+    );
+    if (values.json) printJson(opened);
+    else console.log(`${opened.attached ? 'attached to open incident' : 'started incident'} ${opened.workflowId} (run ${opened.runId})`);
+    return EXIT.ok;
+  } finally {
+    await close();
+  }
+}
+
+export const decisionUsage = (decision: string) =>
+  `${decision} ID --by APPROVER [--comment TEXT]${decision === 'approve' ? ' [--prerequisite-confirmed] [--emergency]' : ''} [--json]`;
+export function decisionCommand(decision: 'approve' | 'reject') {
+  return async (argv: string[]): Promise<number> => {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      options: {
+        ...connectionOptions,
+        by: { type: 'string' },
+        comment: { type: 'string' },
+        'prerequisite-confirmed': { type: 'boolean', default: false },
+        emergency: { type: 'boolean', default: false },
+      },
+      strict: true,
+      allowPositionals: true,
+    });
+    if (positionals.length !== 1) throw new CliError(`expected one incident ID\nusage: agentruns ${decisionUsage(decision)}`);
+    if (!values.by) throw new CliError(`--by APPROVER is required\nusage: agentruns ${decisionUsage(decision)}`);
+    const { client, close } = await connect(values);
+    try {
+      const record = await decide(client, positionals[0]!, decision, {
+        by: values.by,
+        comment: values.comment,
+        prerequisiteConfirmed: values['prerequisite-confirmed'],
+        emergency: values.emergency,
+        channel: 'cli',
+      });
+      if (values.json) printJson({ accepted: true, record });
+      else console.log(`${decision} accepted for ${positionals[0]} by ${record.by}`);
+      return EXIT.ok;
+    } catch (err) {
+      if (!(err instanceof DecisionRefusedError)) throw err;
+      if (values.json) printJson({ accepted: false, reason: err.message });
+      else console.error(`refused: ${err.message}`);
+      return EXIT.failure;
+    } finally {
+      await close();
+    }
+  };
+}
+
+export const statusUsage = 'status [ID] [--runbook FILE] [--json]';
+export async function statusCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { ...connectionOptions, runbook: { type: 'string' } },
+    strict: true,
+    allowPositionals: true,
+  });
+  const { client, settings, close } = await connect(values);
+  try {
+    const id = positionals[0] ?? incidentWorkflowId(await loadRunbookConfig(values.runbook ?? settings.AGENTRUNS_RUNBOOK));
+    let state: IncidentState;
+    try {
+      state = await incidentStatus(client, id);
+    } catch (err) {
+      throw new CliError(`incident ${id}: ${(err as Error).message}`, EXIT.failure);
+    }
+    if (values.json) printJson(state);
+    else process.stdout.write(renderStatus(state));
+    return EXIT.ok;
+  } finally {
+    await close();
+  }
+}
+
+export const listUsage = 'list [--runbook-id ID] [--limit N] [--json]';
+export async function listCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { ...connectionOptions, 'runbook-id': { type: 'string' }, limit: { type: 'string' } },
+    strict: true,
+  });
+  const limit = values.limit === undefined ? 20 : Number(values.limit);
+  if (!Number.isInteger(limit) || limit < 1) throw new CliError('--limit must be a positive integer');
+  const { client, close } = await connect(values);
+  try {
+    const incidents = await listIncidents(client, { runbookId: values['runbook-id'], limit });
+    if (values.json) printJson(incidents);
+    else {
+      if (incidents.length === 0) console.log('no incidents');
+      for (const i of incidents) {
+        console.log(`${i.startTime}  ${i.status.padEnd(10)} ${(i.outcome ?? '-').padEnd(20)} ${(i.class ?? '-').padEnd(30)} ${i.workflowId}`);
+      }
+    }
+    return EXIT.ok;
+  } finally {
+    await close();
+  }
+}
+
+function renderStatus(s: IncidentState): string {
+  const lines = [
+    `incident ${s.workflowId} (${s.runbookId}, ${s.target.namespace}/${s.target.deployment})`,
+    `phase:     ${s.phase}${s.outcome ? ` → ${s.outcome}` : ''}`,
+    `class:     ${s.classification?.class ?? '-'} (procedure ${s.classification?.procedure ?? '-'})`,
+    `action:    ${s.classification?.action ?? '-'}`,
+  ];
+  if (s.prerequisite) lines.push(`requires:  ${s.prerequisite}`);
+  if (s.decision) lines.push(`decision:  ${s.decision.decision} by ${s.decision.by} via ${s.decision.channel} at ${s.decision.at}`);
+  for (const r of s.refusals) lines.push(`refused:   ${r.by} (${r.channel}): ${r.reason}`);
+  if (s.pullRequest) lines.push(`PR:        ${s.pullRequest.url || '(dry run)'} ${s.pullRequest.merged ? 'merged' : 'open'}`);
+  if (s.argoSync) lines.push(`argo:      ${s.argoSync.application} ${s.argoSync.status}/${s.argoSync.health}`);
+  if (s.verification) lines.push(`verified:  ${s.verification.ok ? 'yes' : 'no'} — ${s.verification.detail}`);
+  for (const e of s.classification?.evidence.slice(0, 8) ?? []) lines.push(`evidence:  [${e.source}] ${e.text}`);
+  for (const n of s.notes) lines.push(`note:      ${n}`);
+  return `${lines.join('\n')}\n`;
+}

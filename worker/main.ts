@@ -1,0 +1,40 @@
+/**
+ * The worker process (production): validates settings and the runbook config at start, wires real
+ * clients, and polls the task queue until SIGINT/SIGTERM, when it finishes in-flight tasks first.
+ */
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { loadRunbookConfig } from '../config/load-runbook';
+import { activitiesFromSettings, integrationsSummary } from '../runtime/wiring';
+import { describeSettings, type Settings } from '../runtime/settings';
+import { bundleWorkflows, createIncidentWorker } from './create-worker';
+
+export interface RunningWorker {
+  worker: Worker;
+  run: Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+export async function startWorker(settings: Settings, log: (msg: string, meta?: object) => void): Promise<RunningWorker> {
+  // Fails at start, naming every problem, rather than when the first incident arrives.
+  const runbook = await loadRunbookConfig(settings.AGENTRUNS_RUNBOOK);
+  const activities = activitiesFromSettings(settings);
+  log('worker starting', { settings: describeSettings(settings), runbook: runbook.id, integrations: integrationsSummary(settings) });
+  const connection = await NativeConnection.connect({ address: settings.TEMPORAL_ADDRESS });
+  const worker = await createIncidentWorker({
+    connection,
+    namespace: settings.TEMPORAL_NAMESPACE,
+    taskQueue: settings.TEMPORAL_TASK_QUEUE,
+    activities,
+    workflowBundle: await bundleWorkflows(),
+  });
+  const run = worker.run().finally(() => void connection.close());
+  log('worker polling', { taskQueue: settings.TEMPORAL_TASK_QUEUE, namespace: settings.TEMPORAL_NAMESPACE });
+  return {
+    worker,
+    run,
+    shutdown: async () => {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await run;
+    },
+  };
+}
