@@ -3,12 +3,14 @@
  * service's own /healthz, /readyz and /metrics.
  *
  * Why node:http and not a framework: five fixed routes, and the checks must run in one fixed order
- * — path, method, content type, auth, size (stop reading early), JSON, schema — with the auth check
- * before a single body byte is read and the Slack signature computed over the raw bytes before any
- * parsing. Frameworks parse bodies in their own order (fastify parses content before preHandler and
- * answers a wrong method with 404), so bending one to this order costs more code than the ~300
- * lines here, and node:http adds no dependency to audit. Graceful shutdown is `server.close()`
- * plus waiting for in-flight requests and for the Slack work acknowledged but not finished.
+ * — path, method, content type, auth, size (stop reading early), JSON, schema — with the token
+ * checked before a single body byte is read and the Slack signature computed over the raw bytes
+ * before any parsing. In a framework that order is spread over its lifecycle (fastify: a wrong
+ * method is a 404 unless every route adds a 405 handler, auth goes in an onRequest hook, 415 and
+ * 413 come from its content-type parsers and bodyLimit, the raw body for Slack needs a custom
+ * parser), which is more code to read than this one dispatch function, and node:http adds no
+ * dependency to audit. Graceful shutdown is `server.close()` plus waiting for in-flight requests
+ * and for the Slack work acknowledged but not yet finished.
  *
  * Answers: every 4xx is JSON `{ error }` and starts nothing; 202 lists the incidents started or
  * attached, the alerts ignored (with a reason) and the resolutions signalled; 503 when Temporal is
@@ -329,7 +331,7 @@ export function createIngress(deps: IngressDeps): Ingress {
     }
   };
 
-  const send = (res: ServerResponse, answer: Answer, requestId: string) => {
+  const send = (req: IncomingMessage, res: ServerResponse, answer: Answer, requestId: string) => {
     const isText = typeof answer.body === 'string';
     const text = answer.body === undefined ? '' : isText ? (answer.body as string) : JSON.stringify(answer.body);
     res.writeHead(answer.status, {
@@ -337,8 +339,9 @@ export function createIngress(deps: IngressDeps): Ingress {
       'content-length': Buffer.byteLength(text),
       'cache-control': 'no-store',
       'x-request-id': requestId,
-      // While stopping, no connection is kept alive: each closes after its answer.
-      ...(stopping ? { connection: 'close' } : {}),
+      // While stopping, no connection is kept alive. Neither is one whose body was refused unread
+      // (401, 413, …): keeping it would mean reading and discarding the rest of that body.
+      ...(stopping || !req.complete ? { connection: 'close' } : {}),
       ...answer.headers,
     });
     res.end(text);
@@ -373,7 +376,7 @@ export function createIngress(deps: IngressDeps): Ingress {
         } else if (route === '/alertmanager' || route === '/slack/interactions') {
           log.info('request answered', { status: answer.status });
         }
-        send(res, answer, requestId);
+        send(req, res, answer, requestId);
       })
       .catch((err: unknown) => log.error('could not send the answer', { err }));
   });
