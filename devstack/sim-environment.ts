@@ -1,5 +1,5 @@
 /**
- * The simulated torghut environment: Kubernetes API, GitHub and Argo CD servers that speak the real
+ * The simulated torghut environment: Kubernetes API, GitHub, Argo CD and Slack servers that speak the real
  * wire APIs, wired together as the real systems are — merging the restart PR in the simulated
  * GitHub and syncing the simulated Argo CD applies the manifest to the simulated cluster, which rolls
  * the pods and (when the scenario says a restart cures it) turns readiness to 200.
@@ -14,10 +14,12 @@ import { createOctokit } from '../activities/github';
 import { loadRunbookConfig } from '../config/load-runbook';
 import { RESTARTED_AT_ANNOTATION } from '../domain/diagnosis';
 import type { RunbookConfig } from '../domain/runbook-config';
+import { createSlackClient } from '../activities/slack';
 import { startArgoSim, type ArgoSim } from '../sim/argocd';
 import { GitHubSim } from '../sim/github';
 import { kubeconfigFor, startKubeSim, type KubeSim } from '../sim/kube-api';
 import { loadScenario, type Scenario } from '../sim/scenario';
+import { startSlackSim, type SlackSim } from '../sim/slack';
 
 export interface SimEnvironmentOptions {
   /** Scenario name (sim/scenarios/NAME.yaml), path, or loaded scenario. */
@@ -34,9 +36,10 @@ export interface SimEnvironment {
   kube: KubeSim;
   github: GitHubSim;
   argo: ArgoSim;
+  slack: SlackSim;
   runbook: RunbookConfig;
   activities: Activities;
-  tokens: { github: string; argo: string };
+  tokens: { github: string; argo: string; slack: string };
   close(): Promise<void>;
 }
 
@@ -44,7 +47,11 @@ export async function startSimEnvironment(options: SimEnvironmentOptions): Promi
   const scenario = typeof options.scenario === 'string' ? await loadScenario(options.scenario) : options.scenario;
   const base = options.runbook ?? (await loadRunbookConfig());
   const runbook = options.adjustRunbook ? options.adjustRunbook(base) : base;
-  const tokens = { github: 'ghp_simulatedGitHubToken000000000000000000', argo: 'argocd-simulated-token' };
+  const tokens = {
+    github: 'ghp_simulatedGitHubToken000000000000000000',
+    argo: 'argocd-simulated-token',
+    slack: 'xoxb-000000000000-simulated-slack-token',
+  };
 
   const kube = await startKubeSim(scenario);
   const live = kube.snapshot();
@@ -85,6 +92,8 @@ export async function startSimEnvironment(options: SimEnvironmentOptions): Promi
     ],
   });
 
+  const slack = await startSlackSim({ token: tokens.slack });
+
   // Without Argo sync in the runbook, stand in for Argo CD's automated sync: a merge reaches the cluster.
   if (!runbook.argo?.enabled) github.onMerge(() => applyFromGit());
 
@@ -93,6 +102,7 @@ export async function startSimEnvironment(options: SimEnvironmentOptions): Promi
     // GitHub's own pacing of writes (secondary rate limits) does not apply to the simulator.
     github: { octokit: createOctokit({ baseUrl: github.url, token: tokens.github, throttle: false }) },
     argo: { baseUrl: argo.url, token: tokens.argo, pollIntervalMs: 100 },
+    slack: { client: createSlackClient({ token: tokens.slack, apiUrl: slack.apiUrl }) },
     verifyPollIntervalMs: options.verifyPollIntervalMs ?? 250,
   });
 
@@ -100,11 +110,12 @@ export async function startSimEnvironment(options: SimEnvironmentOptions): Promi
     kube,
     github,
     argo,
+    slack,
     runbook,
     activities,
     tokens,
     close: async () => {
-      await Promise.allSettled([kube.close(), github.close(), argo.close()]);
+      await Promise.allSettled([kube.close(), github.close(), argo.close(), slack.close()]);
     },
   };
 }

@@ -1,0 +1,120 @@
+/**
+ * `agentruns stack` runs the local stack until Ctrl-C; `agentruns demo` also fires a demo incident
+ * through the ingress (a real Alertmanager webhook request) and follows it to its outcome.
+ */
+import { parseArgs } from 'node:util';
+import { decide, incidentStatus } from '../../control/incidents';
+import { torghutAlertPayload } from '../../devstack/demo-alert';
+import { DEMO_SECRETS, startLocalStack, type LocalStack } from '../../devstack/local-stack';
+import type { IncidentState } from '../../domain/incident';
+import { CliError, EXIT } from '../errors';
+
+export const stackUsage = 'stack [--scenario NAME]';
+export const demoUsage = 'demo [--scenario NAME] [--auto-approve] [--keep]';
+
+function describeStack(stack: LocalStack): string {
+  const { temporal, services, env, kubeconfigPath } = stack;
+  return [
+    'AgentRuns local stack is up:',
+    `  Temporal          ${temporal.address} (namespace ${temporal.namespace})`,
+    `  Temporal Web UI   ${temporal.uiUrl}`,
+    `  ingress           ${services.ingressUrl}  (POST /alertmanager with "Authorization: Bearer ${DEMO_SECRETS.alertmanagerToken}", /metrics, /healthz, /readyz)`,
+    `  simulated GitHub  ${env.github.url}   Argo CD ${env.argo.url}   Slack ${env.slack.url}`,
+    `  simulated cluster KUBECONFIG=${kubeconfigPath}  (try: agentruns diagnose --kubeconfig ${kubeconfigPath})`,
+    `  CLI               TEMPORAL_ADDRESS=${temporal.address} agentruns list`,
+  ].join('\n');
+}
+
+async function waitForStop(stack: LocalStack): Promise<void> {
+  console.log('\nCtrl-C stops the stack.');
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  console.log('stopping…');
+  await stack.stop();
+}
+
+export async function stackCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { scenario: { type: 'string' } }, strict: true });
+  const stack = await startLocalStack({ scenario: values.scenario });
+  console.log(describeStack(stack));
+  await waitForStop(stack);
+  return EXIT.ok;
+}
+
+async function fireAlert(stack: LocalStack): Promise<string> {
+  const response = await fetch(`${stack.services.ingressUrl}/alertmanager`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${DEMO_SECRETS.alertmanagerToken}` },
+    body: JSON.stringify(torghutAlertPayload()),
+  });
+  const body = (await response.json()) as { incidents?: Array<{ workflowId: string }>; error?: string };
+  const id = body.incidents?.[0]?.workflowId;
+  if (response.status !== 202 || !id) throw new CliError(`the ingress answered ${response.status}: ${JSON.stringify(body)}`, EXIT.failure);
+  return id;
+}
+
+async function follow(stack: LocalStack, workflowId: string, until: (s: IncidentState) => boolean, timeoutMs: number): Promise<IncidentState> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  for (;;) {
+    const state = await incidentStatus(stack.services.client, workflowId).catch(() => null);
+    if (state) {
+      const line = `  phase ${state.phase}${state.outcome ? ` → ${state.outcome}` : ''}`;
+      if (line !== last) console.log(line);
+      last = line;
+      if (until(state)) return state;
+    }
+    if (Date.now() > deadline) throw new CliError(`incident ${workflowId} did not progress within ${timeoutMs / 1000} s`, EXIT.failure);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+export async function demoCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { scenario: { type: 'string' }, 'auto-approve': { type: 'boolean' }, keep: { type: 'boolean' } },
+    strict: true,
+  });
+  const interactive = Boolean(process.stdin.isTTY) && values['auto-approve'] !== true;
+  const keep = values.keep ?? interactive;
+  const stack = await startLocalStack({ scenario: values.scenario ?? 'alpaca-406' });
+  try {
+    console.log(describeStack(stack));
+    console.log('\nFiring the demo alert TorghutWsNotReady through the ingress (Alertmanager webhook)…');
+    const id = await fireAlert(stack);
+    const uiLink = `${stack.temporal.uiUrl}/namespaces/${stack.temporal.namespace}/workflows/${encodeURIComponent(id)}`;
+    console.log(`incident ${id}\n  ${uiLink}`);
+    const waiting = await follow(stack, id, (s) => s.phase === 'awaiting-approval' || s.phase === 'closed', 60_000);
+    if (waiting.phase === 'awaiting-approval') {
+      console.log(`\nclass ${waiting.classification?.class} → procedure ${waiting.classification?.procedure}: ${waiting.classification?.action}`);
+      console.log(`Slack message posted to ${stack.env.runbook.slack?.channel ?? '(no channel)'} in the simulated Slack.`);
+      if (interactive) {
+        console.log(
+          [
+            '\nWaiting for your approval. Approve it in one of these ways:',
+            `  Temporal UI:  open ${uiLink} → "Send a Signal" → name: approve, input: {"by":"oncall-alice","comment":"restart"}`,
+            `  CLI:          TEMPORAL_ADDRESS=${stack.temporal.address} npx agentruns approve ${id} --by oncall-alice`,
+            `  temporal:     temporal workflow signal --address ${stack.temporal.address} --workflow-id ${id} --name approve --input '{"by":"oncall-alice"}'`,
+          ].join('\n'),
+        );
+      } else {
+        console.log('\nauto-approving as oncall-alice through the decide Update (no terminal, or --auto-approve)…');
+        await decide(stack.services.client, id, 'approve', { by: 'oncall-alice', comment: 'demo auto-approval', channel: 'cli' });
+      }
+    }
+    const final = await follow(stack, id, (s) => s.phase === 'closed', 30 * 60_000);
+    console.log(`\noutcome: ${final.outcome}`);
+    if (final.pullRequest) console.log(`PR: ${final.pullRequest.url} (${final.pullRequest.changes.join('; ')})`);
+    if (final.argoSync) console.log(`Argo CD: ${final.argoSync.application} ${final.argoSync.status}/${final.argoSync.health}`);
+    if (final.verification) console.log(`verification: ${final.verification.detail}`);
+    const pods = stack.env.kube.snapshot().pods.map((p) => `${p.name}${p.ready ? ' (Ready)' : ''}`);
+    console.log(`pods now: ${pods.join(', ')}`);
+    console.log(`history (the audit trail): ${uiLink}`);
+    if (keep) await waitForStop(stack);
+    return final.outcome === 'remediated' ? EXIT.ok : EXIT.failure;
+  } finally {
+    if (!keep) await stack.stop();
+  }
+}

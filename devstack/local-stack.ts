@@ -1,0 +1,169 @@
+/**
+ * The local stack: a Temporal dev server with its Web UI, the simulated torghut environment
+ * (Kubernetes, GitHub, Argo CD, Slack), the worker, and the ingress — everything a newcomer needs to
+ * watch an incident go from alert to remediated. `startServices` runs the worker and the ingress
+ * against any Temporal server (the end-to-end tests use the suite's dev server).
+ */
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker, type WorkflowBundle } from '@temporalio/worker';
+import { createSlackActivities, createSlackClient } from '../activities/slack';
+import type { RunbookConfig } from '../domain/runbook-config';
+import { createLogger, type Logger } from '../ingress/logger';
+import { createMetrics } from '../ingress/metrics';
+import { createIngress, type Ingress } from '../ingress/server';
+import { writeKubeconfig } from '../sim/kube-api';
+import { createIncidentWorker } from '../worker/create-worker';
+import { startSimEnvironment, type SimEnvironment } from './sim-environment';
+import { freePort, startDevServer, type DevServer } from './temporal-dev-server';
+
+export const DEMO_SECRETS = {
+  /** Alertmanager's bearer token for the local ingress (http_config.authorization.credentials). */
+  alertmanagerToken: 'local-alertmanager-token',
+  slackSigningSecret: 'local-slack-signing-secret',
+};
+
+export interface ServicesOptions {
+  address: string;
+  namespace: string;
+  taskQueue: string;
+  temporalUiUrl?: string;
+  env: SimEnvironment;
+  ingressPort?: number;
+  logger?: Logger;
+  workflowBundle?: WorkflowBundle;
+}
+
+export interface Services {
+  client: Client;
+  worker: Worker;
+  ingress: Ingress;
+  ingressUrl: string;
+  stop(): Promise<void>;
+}
+
+export async function startServices(options: ServicesOptions): Promise<Services> {
+  const logger = options.logger ?? createLogger({ level: 'warn' });
+  const nativeConnection = await NativeConnection.connect({ address: options.address });
+  const worker = await createIncidentWorker({
+    connection: nativeConnection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue,
+    activities: options.env.activities,
+    workflowBundle: options.workflowBundle,
+  });
+  const running = worker.run();
+  const connection = await Connection.connect({ address: options.address });
+  const client = new Client({ connection, namespace: options.namespace });
+  const ingress = createIngress({
+    client,
+    taskQueue: options.taskQueue,
+    runbooks: [options.env.runbook],
+    settings: {
+      ALERTMANAGER_TOKEN: DEMO_SECRETS.alertmanagerToken,
+      SLACK_SIGNING_SECRET: DEMO_SECRETS.slackSigningSecret,
+      INGRESS_BODY_LIMIT_BYTES: 1024 * 1024,
+    },
+    slack: createSlackActivities({
+      client: createSlackClient({ token: options.env.tokens.slack, apiUrl: options.env.slack.apiUrl }),
+      channel: options.env.runbook.slack?.channel,
+    }),
+    logger,
+    metrics: createMetrics({ processMetrics: false }),
+    temporalUiUrl: options.temporalUiUrl,
+  });
+  const ingressUrl = await ingress.start({ port: options.ingressPort ?? 0, host: '127.0.0.1' });
+  return {
+    client,
+    worker,
+    ingress,
+    ingressUrl,
+    stop: async () => {
+      await ingress.stop();
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+      await connection.close();
+      await nativeConnection.close();
+    },
+  };
+}
+
+export interface LocalStackOptions {
+  scenario?: string;
+  /** Directory for the SQLite file and the simulator's kubeconfig; default .temporal/ */
+  stateDir?: string;
+  temporalPort?: number;
+  uiPort?: number;
+  ingressPort?: number;
+  adjustRunbook?: (runbook: RunbookConfig) => RunbookConfig;
+}
+
+export interface LocalStack {
+  temporal: DevServer;
+  env: SimEnvironment;
+  services: Services;
+  taskQueue: string;
+  kubeconfigPath: string;
+  stop(): Promise<void>;
+}
+
+async function portOr(preferred: number): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolvePort) => {
+    const probe = createServer();
+    probe.once('error', () => void freePort().then(resolvePort));
+    probe.listen(preferred, '127.0.0.1', () => probe.close(() => resolvePort(preferred)));
+  });
+}
+
+/** The demo's runbook: the shipped torghut-ws runbook, with the PR merged on approval (nobody can click merge in the simulator). */
+export function demoRunbook(runbook: RunbookConfig): RunbookConfig {
+  return {
+    ...runbook,
+    gitops: { ...runbook.gitops, merge: 'auto' },
+    argo: { enabled: true, application: runbook.argo?.application ?? 'torghut', syncTimeout: runbook.argo?.syncTimeout ?? '10 minutes' },
+  };
+}
+
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const stateDir = resolve(options.stateDir ?? '.temporal');
+  mkdirSync(stateDir, { recursive: true });
+  const temporal = await startDevServer({
+    dbFile: join(stateDir, 'dev.sqlite'),
+    port: await portOr(options.temporalPort ?? 7233),
+    uiPort: await portOr(options.uiPort ?? 8233),
+  });
+  try {
+    const env = await startSimEnvironment({
+      scenario: options.scenario ?? 'alpaca-406',
+      adjustRunbook: options.adjustRunbook ?? demoRunbook,
+      verifyPollIntervalMs: 1000,
+    });
+    const taskQueue = 'agentruns';
+    const services = await startServices({
+      address: temporal.address,
+      namespace: temporal.namespace,
+      taskQueue,
+      temporalUiUrl: temporal.uiUrl ?? undefined,
+      env,
+      ingressPort: await portOr(options.ingressPort ?? 8080),
+    });
+    const kubeconfigPath = await writeKubeconfig(env.kube, stateDir);
+    return {
+      temporal,
+      env,
+      services,
+      taskQueue,
+      kubeconfigPath,
+      stop: async () => {
+        await services.stop();
+        await env.close();
+        await temporal.stop();
+      },
+    };
+  } catch (err) {
+    await temporal.stop();
+    throw err;
+  }
+}
