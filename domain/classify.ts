@@ -387,7 +387,8 @@ function logEvidence(signals: readonly LogSignal[], chosen: FailureClass): Evide
 }
 
 function readinessEvidence(reading: ReadinessReading, body: string | undefined): Evidence {
-  const status = reading.httpStatus === null ? 'unreachable' : `HTTP ${reading.httpStatus}`;
+  // Without a status (a body given offline, e.g. `agentruns classify --readyz FILE`) say only what is known.
+  const status = reading.httpStatus === null ? 'body' : `HTTP ${reading.httpStatus}`;
   switch (reading.kind) {
     case 'missing':
       return evidence('readyz', `/readyz: ${reading.reason}`);
