@@ -1,0 +1,97 @@
+/**
+ * End to end through the ingress, on the suite's real Temporal dev server: a real-shaped
+ * Alertmanager webhook starts the incident (repeated sends attach to it), the workflow posts the
+ * diagnosis to Slack with buttons, a correctly signed Slack click by an on-call approver approves it,
+ * and the incident reaches `remediated` — with the Slack message updated at every step.
+ */
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { torghutAlertPayload } from '../../devstack/demo-alert';
+import { DEMO_SECRETS, demoRunbook, startServices, type Services } from '../../devstack/local-stack';
+import { startSimEnvironment, type SimEnvironment } from '../../devstack/sim-environment';
+import type { IncidentState } from '../../domain/incident';
+import { APPROVE_ACTION_ID } from '../../domain/slack-message';
+import { blockActionsPayload, buttonValue, signedInteraction } from '../../sim/slack';
+import { uniqueRunbook, waitForPhase } from '../support/incident';
+import { connectTemporal, uniqueTaskQueue, type TemporalTestContext } from '../support/temporal';
+
+let ctx: TemporalTestContext;
+let env: SimEnvironment;
+let services: Services;
+
+beforeAll(async () => {
+  ctx = await connectTemporal();
+  env = await startSimEnvironment({ scenario: 'alpaca-406-two-replicas', adjustRunbook: (r) => uniqueRunbook(demoRunbook(r)) });
+  services = await startServices({
+    address: inject('temporalAddress'),
+    namespace: inject('temporalNamespace'),
+    taskQueue: uniqueTaskQueue('e2e'),
+    temporalUiUrl: inject('temporalUiUrl') || undefined,
+    env,
+    workflowBundle: { code: inject('workflowBundleCode') },
+  });
+});
+afterAll(async () => {
+  await services?.stop();
+  await env?.close();
+  await ctx?.close();
+});
+
+async function postAlert(): Promise<{ status: number; body: { incidents: Array<{ workflowId: string; attached: boolean }> } }> {
+  const response = await fetch(`${services.ingressUrl}/alertmanager`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${DEMO_SECRETS.alertmanagerToken}` },
+    body: JSON.stringify(torghutAlertPayload()),
+  });
+  return { status: response.status, body: (await response.json()) as never };
+}
+
+describe('alert → Slack approval → remediated', () => {
+  it('Alertmanager fires (and re-sends), on-call clicks Approve in Slack, torghut-ws is restarted the GitOps way', async () => {
+    const first = await postAlert();
+    expect(first.status).toBe(202);
+    const workflowId = first.body.incidents[0]!.workflowId;
+    expect(first.body.incidents[0]!.attached).toBe(false);
+
+    const handle = ctx.client.workflow.getHandle(workflowId);
+    await waitForPhase(handle, ['awaiting-approval']);
+
+    // Alertmanager re-sends the group every group_interval: same incident, one more alert event.
+    const again = await postAlert();
+    expect(again.status).toBe(202);
+    expect(again.body.incidents[0]).toMatchObject({ workflowId, attached: true });
+    await expect.poll(async () => (await waitForPhase(handle, ['awaiting-approval'])).alerts.length).toBe(2);
+
+    // The diagnosis is in the channel, with buttons.
+    const message = await env.slack.waitFor(() => env.slack.messages.find((m) => buttonValue(m, APPROVE_ACTION_ID)));
+    expect(JSON.stringify(message.blocks)).toContain('alpaca_406_second_connection');
+    const value = buttonValue(message, APPROVE_ACTION_ID)!;
+
+    // Alice clicks Approve: Slack signs the interaction request.
+    const responseUrl = env.slack.newResponseUrl();
+    const click = signedInteraction({
+      signingSecret: DEMO_SECRETS.slackSigningSecret,
+      payload: blockActionsPayload({ userId: 'U0ALICE01', actionId: APPROVE_ACTION_ID, value, responseUrl, messageTs: message.ts, channelId: message.channel }),
+    });
+    const started = Date.now();
+    const ack = await fetch(`${services.ingressUrl}/slack/interactions`, { method: 'POST', headers: click.headers, body: click.body });
+    expect(ack.status).toBe(200);
+    expect(Date.now() - started).toBeLessThan(3000);
+
+    const final = (await handle.result()) as IncidentState;
+    expect(final.outcome).toBe('remediated');
+    expect(final.decision).toMatchObject({ by: 'oncall-alice', channel: 'slack' });
+    expect(final.pullRequest?.merged).toBe(true);
+    expect(env.kube.snapshot()).toMatchObject({ replicas: 1 });
+
+    // The message moved with the incident: updated at each step, buttons gone, outcome shown.
+    const posted = env.slack.messages.filter((m) => m.ts === message.ts);
+    expect(posted).toHaveLength(1);
+    expect(message.history.length).toBeGreaterThanOrEqual(2);
+    expect(buttonValue(message, APPROVE_ACTION_ID)).toBeUndefined();
+    expect(JSON.stringify(message.blocks)).toContain('remediated');
+    expect(JSON.stringify(message.blocks)).toContain(final.pullRequest!.url);
+    // Alice was told the outcome of her click.
+    const reply = await env.slack.waitFor(() => env.slack.responses[0]);
+    expect(JSON.stringify(reply.body)).toMatch(/approv/i);
+  });
+});
