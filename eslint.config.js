@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 import importX from 'eslint-plugin-import-x';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.temporal/**', 'dist/**', 'coverage/**', 'test/fixtures/**', 'bin/**', 'scripts/*.mjs'] },
+  { ignores: ['eslint.config.js', '.*', '.*/**', 'node_modules/**', '.temporal/**', 'dist/**', 'coverage/**', 'test/fixtures/**', 'bin/**', 'scripts/*.mjs'] },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {

@@ -33,9 +33,9 @@ export function createActivities(deps: ActivityDeps) {
   const github = deps.github ? createGitHubActivities({ octokit: deps.github.octokit }) : undefined;
   const withGitHub = <K extends keyof GitHubActivities>(name: K): GitHubActivities[K] => {
     if (github) return github[name];
-    return (() => {
+    return () => {
       throw namedFailure('NotAllowedError', `${name}: the worker has no GitHub access (set GITHUB_TOKEN)`);
-    }) as unknown as GitHubActivities[K];
+    };
   };
   const verify = createVerifyActivities(kube);
 

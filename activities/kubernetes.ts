@@ -33,9 +33,7 @@ import {
   type ProbeResult,
   type SecretPresence,
 } from '../domain/diagnosis';
-import { durationMs } from '../domain/duration';
 import { redact, redactLines } from '../domain/redact';
-import type { RunbookConfig } from '../domain/runbook-config';
 import { failureFromStatus, namedFailure } from './errors';
 
 /** Accept header that makes the API server return only an object's metadata (no Secret data). */

@@ -5,7 +5,7 @@
  */
 import { WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
-import { incidentWorkflowId, type AlertInfo, type DecisionInput, type DecisionRecord, type IncidentInput, type IncidentState, type Outcome } from '../domain/incident';
+import { incidentWorkflowId, type AlertInfo, type DecisionInput, type DecisionRecord, type IncidentInput, type IncidentState } from '../domain/incident';
 import type { RunbookConfig } from '../domain/runbook-config';
 import { classKey, outcomeKey, runbookKey, targetKey } from '../domain/search-attributes';
 import { alertFiredSignal, alertResolvedSignal, decideUpdate, INCIDENT_WORKFLOW_TYPE, statusQuery } from '../workflows/messages';
@@ -87,7 +87,7 @@ export async function decide(
     return await client.workflow.getHandle(workflowId).executeUpdate(decideUpdate, { args: [{ ...input, decision }] });
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError) {
-      throw new DecisionRefusedError((err.cause as Error | undefined)?.message ?? err.message);
+      throw new DecisionRefusedError(err.cause?.message ?? err.message);
     }
     if (err instanceof WorkflowNotFoundError) throw new DecisionRefusedError(`no open incident ${workflowId}`);
     throw err;
@@ -110,7 +110,7 @@ export interface IncidentSummary {
   closeTime?: string;
   target?: string;
   class?: string;
-  outcome?: Outcome | string;
+  outcome?: string;
 }
 
 /** Open and recent incidents, newest first, from the visibility store (search attributes). */

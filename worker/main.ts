@@ -2,7 +2,7 @@
  * The worker process (production): validates settings and the runbook config at start, wires real
  * clients, and polls the task queue until SIGINT/SIGTERM, when it finishes in-flight tasks first.
  */
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection, type Worker } from '@temporalio/worker';
 import { loadRunbookConfig } from '../config/load-runbook';
 import { activitiesFromSettings, integrationsSummary } from '../runtime/wiring';
 import { describeSettings, type Settings } from '../runtime/settings';

@@ -18,7 +18,7 @@ const connectionOptions = {
   json: { type: 'boolean', default: false },
 } as const;
 
-async function connect(values: { address?: string; namespace?: string; 'task-queue'?: string }): Promise<{ client: Client; settings: Settings; close(): Promise<void> }> {
+async function connect(values: { address?: string; namespace?: string; 'task-queue'?: string }): Promise<{ client: Client; settings: Settings; close: () => Promise<void> }> {
   const settings = loadSettings({
     ...process.env,
     ...(values.address ? { TEMPORAL_ADDRESS: values.address } : {}),
