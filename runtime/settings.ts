@@ -55,9 +55,11 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
 
 const SECRET_KEYS = new Set(['GITHUB_TOKEN', 'ARGOCD_AUTH_TOKEN', 'SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'ALERTMANAGER_TOKEN']);
 
-/** Settings safe to log: secrets shown as set/unset only. */
+/** Settings safe to log: secret values left out, and only the names of the secrets that are set. */
 export function describeSettings(s: Settings): Record<string, unknown> {
-  return Object.fromEntries(
-    Object.entries(s).map(([k, v]) => [k, SECRET_KEYS.has(k) ? (v ? '(set)' : '(unset)') : v]),
-  );
+  const entries = Object.entries(s);
+  return {
+    ...Object.fromEntries(entries.filter(([k]) => !SECRET_KEYS.has(k))),
+    secretsSet: entries.filter(([k, v]) => SECRET_KEYS.has(k) && v).map(([k]) => k),
+  };
 }
