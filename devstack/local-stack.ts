@@ -16,7 +16,7 @@ import { createIngress, type Ingress } from '../ingress/server';
 import { writeKubeconfig } from '../sim/kube-api';
 import { createIncidentWorker } from '../worker/create-worker';
 import { startSimEnvironment, type SimEnvironment } from './sim-environment';
-import { freePort, startDevServer, type DevServer } from './temporal-dev-server';
+import { freePort, quietTemporalRuntime, startDevServer, type DevServer } from './temporal-dev-server';
 
 export const DEMO_SECRETS = {
   /** Alertmanager's bearer token for the local ingress (http_config.authorization.credentials). */
@@ -127,6 +127,7 @@ export function demoRunbook(runbook: RunbookConfig): RunbookConfig {
 }
 
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  quietTemporalRuntime('WARN');
   const stateDir = resolve(options.stateDir ?? '.temporal');
   mkdirSync(stateDir, { recursive: true });
   const temporal = await startDevServer({

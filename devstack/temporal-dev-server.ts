@@ -13,6 +13,7 @@ import { createServer } from 'node:net';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { Connection } from '@temporalio/client';
+import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import { SEARCH_ATTRIBUTES } from '../domain/search-attributes';
 
 export const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal@v1.5.1';
@@ -159,4 +160,16 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     }
   }
   return { address, namespace, uiUrl: uiPort ? `http://127.0.0.1:${uiPort}` : null, process: child, stop };
+}
+
+let runtimeInstalled = false;
+/** Keeps the SDK's own worker logs at `level` for this process (tests, demo, bench); call before any worker. */
+export function quietTemporalRuntime(level: LogLevel = 'WARN'): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  try {
+    Runtime.install({ logger: new DefaultLogger(level) });
+  } catch {
+    // Already installed in this process: keep that one.
+  }
 }

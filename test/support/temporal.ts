@@ -4,21 +4,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
+import { NativeConnection, type Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import type { Activities } from '../../activities';
+import { quietTemporalRuntime } from '../../devstack/temporal-dev-server';
 import { createIncidentWorker } from '../../worker/create-worker';
 
-let runtimeInstalled = false;
-function quietRuntime(): void {
-  if (runtimeInstalled) return;
-  runtimeInstalled = true;
-  try {
-    Runtime.install({ logger: new DefaultLogger('ERROR') });
-  } catch {
-    /* already installed by another test file in this process */
-  }
-}
 
 export interface TemporalTestContext {
   client: Client;
@@ -30,7 +21,7 @@ export interface TemporalTestContext {
 }
 
 export async function connectTemporal(): Promise<TemporalTestContext> {
-  quietRuntime();
+  quietTemporalRuntime('ERROR');
   const address = inject('temporalAddress');
   const namespace = inject('temporalNamespace');
   const connection = await Connection.connect({ address });

@@ -1,0 +1,67 @@
+/**
+ * Timing figures, printed rather than asserted (`npm run bench`): webhook latency of the ingress
+ * (first alert = signal-with-start, later ones attach), time from alert to a classified incident
+ * waiting for approval, and time from approval to `remediated` — on a fresh dev server and the
+ * simulated environment, loopback only, bounded in count.
+ */
+import { decide, incidentStatus } from '../control/incidents';
+import type { IncidentState } from '../domain/incident';
+import { torghutAlertPayload } from './demo-alert';
+import { DEMO_SECRETS, demoRunbook, startServices } from './local-stack';
+import { startSimEnvironment } from './sim-environment';
+import { quietTemporalRuntime, startDevServer } from './temporal-dev-server';
+
+const ALERTS = Number(process.env.BENCH_ALERTS ?? 50);
+quietTemporalRuntime('ERROR');
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
+
+async function waitFor(client: Parameters<typeof incidentStatus>[0], id: string, done: (s: IncidentState) => boolean): Promise<number> {
+  const started = performance.now();
+  for (;;) {
+    const state = await incidentStatus(client, id).catch(() => null);
+    if (state && done(state)) return performance.now() - started;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const server = await startDevServer({ headless: true });
+const env = await startSimEnvironment({ scenario: 'alpaca-406', adjustRunbook: demoRunbook, verifyPollIntervalMs: 100 });
+const services = await startServices({ address: server.address, namespace: server.namespace, taskQueue: 'bench', env });
+try {
+  const latencies: number[] = [];
+  let workflowId = '';
+  let toApproval = 0;
+  for (let i = 0; i < ALERTS; i++) {
+    const started = performance.now();
+    const response = await fetch(`${services.ingressUrl}/alertmanager`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${DEMO_SECRETS.alertmanagerToken}` },
+      body: JSON.stringify(torghutAlertPayload()),
+    });
+    const body = (await response.json()) as { incidents: Array<{ workflowId: string }> };
+    latencies.push(performance.now() - started);
+    if (response.status !== 202) throw new Error(`ingress answered ${response.status}`);
+    if (i === 0) {
+      workflowId = body.incidents[0]!.workflowId;
+      toApproval = await waitFor(services.client, workflowId, (s) => s.phase === 'awaiting-approval') + latencies[0]!;
+    }
+  }
+  const approvedAt = performance.now();
+  await decide(services.client, workflowId, 'approve', { by: 'oncall-alice', channel: 'cli' });
+  const final = await waitFor(services.client, workflowId, (s) => s.phase === 'closed');
+  const toRemediated = performance.now() - approvedAt;
+  const state = await incidentStatus(services.client, workflowId);
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const ms = (n: number) => `${n.toFixed(1)} ms`;
+  console.log(`webhook → 202, ${ALERTS} alerts (1 start, ${ALERTS - 1} attach): p50 ${ms(percentile(sorted, 50))}, p95 ${ms(percentile(sorted, 95))}, max ${ms(sorted.at(-1)!)}`);
+  console.log(`alert → classified, awaiting approval: ${ms(toApproval)}`);
+  console.log(`approval → ${state.outcome} (PR, merge, Argo sync, verification): ${ms(toRemediated)} (poll ${ms(final)})`);
+  for (const [phase, t] of Object.entries(state.timings)) console.log(`  phase ${phase.padEnd(20)} ${t.ms === undefined ? '-' : ms(t.ms)}`);
+} finally {
+  await services.stop();
+  await env.close();
+  await server.stop();
+}
