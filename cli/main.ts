@@ -17,15 +17,23 @@ import {
   statusUsage,
 } from './commands/incidents';
 import { restartPatchCommand, usage as restartPatchUsage } from './commands/restart-patch';
-import { demoCommand, demoUsage, stackCommand, stackUsage } from './commands/stack';
 import { serveCommand, serveUsage, workerCommand, workerUsage } from './commands/services';
 import { CliError, EXIT } from './errors';
 
 type Command = { run: (argv: string[]) => Promise<number>; usage: string; summary: string };
 
 const COMMANDS: Record<string, Command> = {
-  demo: { run: demoCommand, usage: demoUsage, summary: 'local stack + a demo 406 incident, end to end' },
-  stack: { run: stackCommand, usage: stackUsage, summary: 'local stack: Temporal dev server + UI, simulators, worker, ingress' },
+  // Loaded on demand: the simulators and the dev-server harness are not part of the production image.
+  demo: {
+    run: async (argv) => (await import('./commands/stack')).demoCommand(argv),
+    usage: 'demo [--scenario NAME] [--auto-approve] [--keep]',
+    summary: 'local stack + a demo 406 incident, end to end',
+  },
+  stack: {
+    run: async (argv) => (await import('./commands/stack')).stackCommand(argv),
+    usage: 'stack [--scenario NAME]',
+    summary: 'local stack: Temporal dev server + UI, simulators, worker, ingress',
+  },
   classify: { run: classifyCommand, usage: classifyUsage, summary: 'classify a readiness body and a log file, offline' },
   diagnose: { run: diagnoseCommand, usage: diagnoseUsage, summary: 'read-only diagnosis of the target, once' },
   'restart-patch': { run: restartPatchCommand, usage: restartPatchUsage, summary: 'print the GitOps restart change of a manifest, offline' },

@@ -9,8 +9,6 @@ import { DEMO_SECRETS, startLocalStack, type LocalStack } from '../../devstack/l
 import type { IncidentState } from '../../domain/incident';
 import { CliError, EXIT } from '../errors';
 
-export const stackUsage = 'stack [--scenario NAME]';
-export const demoUsage = 'demo [--scenario NAME] [--auto-approve] [--keep]';
 
 function describeStack(stack: LocalStack): string {
   const { temporal, services, env, kubeconfigPath } = stack;

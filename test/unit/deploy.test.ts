@@ -1,0 +1,71 @@
+/**
+ * Static checks of what cannot be built or applied here (no Docker engine, no cluster): the
+ * Kubernetes manifests and the Dockerfile agree with the code — settings the code reads, commands
+ * the CLI has, files the image needs — and the diagnosis' RBAC stays read-only.
+ */
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { settingsSchema } from '../../runtime/settings';
+
+interface Manifest {
+  kind: string;
+  spec?: { template?: { spec: { containers: Array<{ args: string[]; env: Array<{ name: string }> }> } } };
+  rules?: Array<{ resources: string[]; verbs: string[]; resourceNames?: string[] }>;
+}
+
+const manifestDir = 'deploy/kubernetes';
+const documents = readdirSync(manifestDir)
+  .filter((f) => f.endsWith('.yaml'))
+  .flatMap((file) =>
+    parseAllDocuments(readFileSync(join(manifestDir, file), 'utf8')).map((doc) => {
+      expect(doc.errors, file).toEqual([]);
+      return { file, object: doc.toJS() as Manifest };
+    }),
+  );
+const containers = documents
+  .filter((d) => d.object.kind === 'Deployment')
+  .flatMap((d) => d.object.spec?.template?.spec.containers ?? []);
+
+/** Local imports reachable from an entry file, following static `import … from` only. */
+function staticImports(entry: string, seen = new Set<string>()): Set<string> {
+  const file = [entry, `${entry}.ts`, join(entry, 'index.ts')].find((f) => existsSync(f) && f.endsWith('.ts'));
+  if (!file || seen.has(file)) return seen;
+  seen.add(file);
+  const source = readFileSync(file, 'utf8');
+  for (const match of source.matchAll(/^(?:import|export)\s[^;]*?from\s+'(\.[^']+)'/gm)) {
+    staticImports(resolve(dirname(file), match[1]!).replace(`${process.cwd()}/`, ''), seen);
+  }
+  return seen;
+}
+
+describe('deployment manifests and image', () => {
+  it('every manifest parses and the containers run commands the CLI has', () => {
+    expect(documents.map((d) => d.object.kind).sort()).toEqual(['Deployment', 'Deployment', 'Role', 'RoleBinding', 'Service', 'ServiceAccount']);
+    const cli = readFileSync('cli/main.ts', 'utf8');
+    for (const c of containers) expect(cli).toMatch(new RegExp(`^\\s+${c.args[0]}: \\{`, 'm'));
+  });
+
+  it('containers set only settings the code reads', () => {
+    const known = Object.keys(settingsSchema.shape);
+    for (const c of containers) for (const e of c.env) expect(known, e.name).toContain(e.name);
+  });
+
+  it('the diagnosis role is read-only and reads one named Secret', () => {
+    const rules = documents.find((d) => d.object.kind === 'Role')!.object.rules ?? [];
+    expect(rules.length).toBeGreaterThan(0);
+    for (const rule of rules) expect(rule.verbs.every((v) => ['get', 'list', 'watch'].includes(v)), rule.resources.join()).toBe(true);
+    expect(rules.find((r) => r.resources.includes('secrets'))?.resourceNames).toEqual(['torghut-ws']);
+  });
+
+  it('the image holds every module the CLI loads at start, and none of the simulators', () => {
+    const dockerfile = readFileSync('deploy/Dockerfile', 'utf8');
+    const copied = [...dockerfile.matchAll(/^COPY (\S+) \.\/\S+$/gm)].map((m) => m[1]!);
+    for (const dir of copied) expect(existsSync(dir), dir).toBe(true);
+    const loaded = [...staticImports('cli/main.ts'), ...staticImports('worker/main.ts'), ...staticImports('ingress/main.ts')];
+    const topDirs = new Set(loaded.map((f) => f.split('/')[0]!));
+    for (const dir of topDirs) expect(copied, `${dir}/ is imported at start but not copied into the image`).toContain(dir);
+    expect([...topDirs].filter((d) => ['sim', 'devstack', 'test'].includes(d))).toEqual([]);
+  });
+});
