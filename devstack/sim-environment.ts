@@ -28,6 +28,8 @@ export interface SimEnvironmentOptions {
   runbook?: RunbookConfig;
   /** Overrides applied to the runbook (timeouts, merge mode, Argo, approvers…). */
   adjustRunbook?: (runbook: RunbookConfig) => RunbookConfig;
+  /** What Git holds, when it should differ from the live cluster (drift); default: as deployed. */
+  git?: { replicas?: number; kafkaBootstrap?: string };
   /** Verification poll interval (default 250 ms: the simulators answer at once). */
   verifyPollIntervalMs?: number;
 }
@@ -61,8 +63,9 @@ export async function startSimEnvironment(options: SimEnvironmentOptions): Promi
     token: tokens.github,
     defaultBranch: runbook.gitops.baseBranch,
     // Git and the cluster agree at the start, as after the last Argo sync.
-    replicas: live.replicas,
+    replicas: options.git?.replicas ?? live.replicas,
     restartedAt: live.templateAnnotations[RESTARTED_AT_ANNOTATION] ?? null,
+    ...(options.git?.kafkaBootstrap ? { kafkaBootstrap: options.git.kafkaBootstrap } : {}),
   });
 
   const applyFromGit = async () => {

@@ -15,7 +15,7 @@ import type { RunbookConfig } from '../../domain/runbook-config';
 import { loadScenario } from '../../sim/scenario';
 import { approveSignal, rejectSignal } from '../../workflows/messages';
 import { incidentHarness, waitForPhase, type IncidentHarness } from '../support/incident';
-import { connectTemporal, type TemporalTestContext } from '../support/temporal';
+import { connectTemporal, createTestWorker, type TemporalTestContext } from '../support/temporal';
 
 let ctx: TemporalTestContext;
 beforeAll(async () => {
@@ -153,6 +153,27 @@ describe('gated actuation of torghut-ws', () => {
       expect(final.decision).toMatchObject({ prerequisiteConfirmed: true });
       expect(h.env.github.pulls()).toHaveLength(1);
     });
+  });
+
+  it('a worker restarted while the incident waits for approval loses nothing: the new worker carries it to remediated', async () => {
+    const harness = await incidentHarness(ctx, { scenario: 'alpaca-406', adjust: fastRunbook });
+    try {
+      const handle = await harness.run(async () => {
+        const h = await harness.start();
+        await waitForPhase(h, ['awaiting-approval']);
+        return h;
+      });
+      // The first worker is gone; the incident waits in Temporal, and a decision can still be sent.
+      await handle.signal(approveSignal, { by: 'oncall-alice', comment: 'approved while no worker ran' });
+      const replacement = await createTestWorker(ctx, harness.taskQueue, harness.env.activities);
+      const final = await replacement.runUntil(result(handle));
+      expect(final.outcome).toBe('remediated');
+      expect(final.decision).toMatchObject({ by: 'oncall-alice' });
+      expect(harness.env.github.pulls()).toHaveLength(1);
+      expect(harness.env.kube.snapshot().rollouts).toBe(1);
+    } finally {
+      await harness.close();
+    }
   });
 
   it('healthy → healthy-no-action without asking anyone', async () => {

@@ -88,6 +88,32 @@ describe('diagnosis and classification of a torghut-ws incident', () => {
     }
   });
 
+  it('drift between Git and the cluster (replicas, KAFKA_BOOTSTRAP) is reported as evidence', async () => {
+    const harness = await incidentHarness(ctx, {
+      scenario: 'kafka-auth',
+      git: { replicas: 2, kafkaBootstrap: 'kafka-old-bootstrap.kafka:9092' },
+    });
+    try {
+      const state = await harness.run(async () => {
+        const handle = await harness.start();
+        const reached = await waitForPhase(handle, ['awaiting-approval']);
+        await handle.terminate('test done');
+        return reached;
+      });
+      expect(state.diagnosis?.gitops).toMatchObject({
+        ok: true,
+        value: { replicas: 2, kafkaBootstrap: 'kafka-old-bootstrap.kafka:9092', liveKafkaBootstrap: 'kafka-kafka-bootstrap.kafka:9092' },
+      });
+      const evidence = state.classification!.evidence.filter((e) => e.source === 'gitops').map((e) => e.text);
+      expect(evidence).toEqual([
+        'drift: GitOps deployment.yaml has replicas=2, the live Deployment has replicas=1',
+        'drift: GitOps configmap.yaml has KAFKA_BOOTSTRAP=kafka-old-bootstrap.kafka:9092, the live ConfigMap has kafka-kafka-bootstrap.kafka:9092',
+      ]);
+    } finally {
+      await harness.close();
+    }
+  });
+
   it('a second alert for the open incident attaches to it instead of starting another', async () => {
     const harness = await incidentHarness(ctx, { scenario: 'alpaca-406' });
     try {
