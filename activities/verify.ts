@@ -6,20 +6,10 @@
 import { heartbeat, pause } from './context';
 import type { DiagnosisTarget, ProbeResult } from '../domain/diagnosis';
 import type { VerificationRecord } from '../domain/incident';
-
-export interface RolloutView {
-  generation: number;
-  observedGeneration: number;
-  replicas: number;
-  updatedReplicas: number;
-  readyReplicas: number;
-  availableReplicas: number;
-  complete: boolean;
-  restartedAt: string | null;
-}
+import type { RolloutStatus } from './kubernetes';
 
 export interface VerifyDeps {
-  rolloutStatus(target: DiagnosisTarget): Promise<RolloutView>;
+  rolloutStatus(target: DiagnosisTarget): Promise<RolloutStatus>;
   probePods(target: DiagnosisTarget): Promise<ProbeResult[]>;
 }
 

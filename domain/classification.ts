@@ -1,14 +1,18 @@
 /** The classifier's vocabulary: failure classes, runbook procedures, and the conclusion it returns. */
 
-export const FAILURE_CLASSES = [
+/** The `error_class` values the forwarder documents for its /readyz 503 body (runbook). */
+export const READINESS_ERROR_CLASSES = [
   'alpaca_406_second_connection',
   'alpaca_auth',
   'kafka_auth',
   'kafka_metadata',
   'kafka_produce',
   'unknown',
-  'healthy',
 ] as const;
+export type ReadinessErrorClass = (typeof READINESS_ERROR_CLASSES)[number];
+
+/** Everything the classifier can conclude: a readiness class, or healthy. */
+export const FAILURE_CLASSES = [...READINESS_ERROR_CLASSES, 'healthy'] as const;
 export type FailureClass = (typeof FAILURE_CLASSES)[number];
 
 /** Runbook procedure: A = 406 restart, B = Alpaca credentials, C = Kafka auth/ACL/bootstrap. */

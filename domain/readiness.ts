@@ -8,18 +8,9 @@
  * and every reported gate true (or `status` "ok"/"ready") is Ready.
  */
 import { z } from 'zod';
-import type { FailureClass } from './classification';
+import { READINESS_ERROR_CLASSES, type ReadinessErrorClass } from './classification';
 
-/** The `error_class` values the forwarder documents for its 503 body. */
-export const READINESS_ERROR_CLASSES = [
-  'alpaca_406_second_connection',
-  'alpaca_auth',
-  'kafka_auth',
-  'kafka_metadata',
-  'kafka_produce',
-  'unknown',
-] as const satisfies readonly FailureClass[];
-export type ReadinessErrorClass = (typeof READINESS_ERROR_CLASSES)[number];
+export { READINESS_ERROR_CLASSES, type ReadinessErrorClass };
 
 export const readinessGatesSchema = z.looseObject({
   alpaca_ws: z.boolean().optional(),
