@@ -8,7 +8,15 @@ import { WorkflowNotFoundError } from '@temporalio/common';
 import { incidentWorkflowId, type AlertInfo, type DecisionInput, type DecisionRecord, type IncidentInput, type IncidentState } from '../domain/incident';
 import type { RunbookConfig } from '../domain/runbook-config';
 import { classKey, outcomeKey, runbookKey, targetKey } from '../domain/search-attributes';
-import { alertFiredSignal, alertResolvedSignal, decideUpdate, INCIDENT_WORKFLOW_TYPE, statusQuery } from '../workflows/messages';
+import {
+  alertFiredSignal,
+  alertResolvedSignal,
+  decideUpdate,
+  decisionRefusedSignal,
+  INCIDENT_WORKFLOW_TYPE,
+  statusQuery,
+  type RefusalInput,
+} from '../workflows/messages';
 
 export interface IncidentClientOptions {
   client: Client;
@@ -76,7 +84,20 @@ export class DecisionRefusedError extends Error {
   }
 }
 
-/** Sends a decision through the `decide` Update: a refusal comes back at once as DecisionRefusedError. */
+/** Records a refused decision in the incident's audit trail (`refusals`); best effort. */
+export async function recordRefusal(client: Client, workflowId: string, refusal: RefusalInput): Promise<boolean> {
+  try {
+    await client.workflow.getHandle(workflowId).signal(decisionRefusedSignal, refusal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Sends a decision through the `decide` Update: a refusal comes back at once as DecisionRefusedError
+ * (and is recorded in the incident's `refusals`, since a rejected Update leaves no trace in history).
+ */
 export async function decide(
   client: Client,
   workflowId: string,
@@ -87,7 +108,9 @@ export async function decide(
     return await client.workflow.getHandle(workflowId).executeUpdate(decideUpdate, { args: [{ ...input, decision }] });
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError) {
-      throw new DecisionRefusedError(err.cause?.message ?? err.message);
+      const reason = err.cause?.message ?? err.message;
+      await recordRefusal(client, workflowId, { by: input.by, decision, channel: input.channel ?? 'update', reason });
+      throw new DecisionRefusedError(reason);
     }
     if (err instanceof WorkflowNotFoundError) throw new DecisionRefusedError(`no open incident ${workflowId}`);
     throw err;

@@ -25,8 +25,7 @@ import { z } from 'zod';
 import { incidentWorkflowId, type DecisionInput, type DecisionRecord } from '../domain/incident';
 import type { RunbookConfig } from '../domain/runbook-config';
 import { APPROVE_ACTION_ID, DECISION_ACTION_IDS, parseDecisionButtonValue } from '../domain/slack-message';
-import { decide as decideWithUpdate, DecisionRefusedError } from '../control/incidents';
-import { approveSignal, rejectSignal } from '../workflows/messages';
+import { decide as decideWithUpdate, DecisionRefusedError, recordRefusal } from '../control/incidents';
 import type { Logger } from './logger';
 import type { IngressMetrics, SlackRejectReason } from './metrics';
 
@@ -222,23 +221,18 @@ export function createSlackInteractions(deps: SlackInteractionDeps) {
     const approver = runbook.approvers.find((a) => a.slackUserId === user);
 
     if (!approver) {
-      // Record the attempt in the workflow itself: the signal's handler refuses it and keeps it in `refusals`.
+      // Record the attempt in the incident's audit trail (`refusals`); the signal can only record.
       clickLog.warn('Slack user is not an approver; decision refused', { runbook: runbook.id });
       deps.metrics.approvals.inc({ channel: 'slack', decision, result: 'unauthorised' });
-      const signal = decision === 'approve' ? approveSignal : rejectSignal;
-      let recorded = true;
-      try {
-        await deps.client.withDeadline(Date.now() + 10_000, () =>
-          deps.client.workflow.getHandle(workflowId).signal(signal, {
-            by: user,
-            channel: 'slack',
-            comment: `Slack user ${user} is not an approver of runbook ${runbook.id}`,
-          }),
-        );
-      } catch (err) {
-        recorded = false;
-        clickLog.error('could not record the refused Slack decision in the incident', { err });
-      }
+      const recorded = await deps.client.withDeadline(Date.now() + 10_000, () =>
+        recordRefusal(deps.client, workflowId, {
+          by: `slack:${user}`,
+          decision,
+          channel: 'slack',
+          reason: `Slack user ${user} is not an approver of runbook ${runbook.id}`,
+        }),
+      );
+      if (!recorded) clickLog.error('could not record the refused Slack decision in the incident');
       await tell(
         payload,
         `:no_entry: <@${user}>, you are not an approver of runbook *${runbook.id}*, so your ${decision} was refused` +

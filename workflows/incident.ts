@@ -48,6 +48,7 @@ import {
   alertResolvedSignal,
   approveSignal,
   decideUpdate,
+  decisionRefusedSignal,
   rejectSignal,
   statusQuery,
   type DecideInput,
@@ -73,6 +74,8 @@ const notify = proxyActivities<Activities>({
 });
 /** Keep at most this many alert events in state; the count is kept in notes beyond it. */
 const MAX_ALERT_EVENTS = 50;
+/** Refusals kept in state (audit); a flood of refused attempts cannot grow it without bound. */
+const MAX_REFUSALS = 100;
 
 export async function incidentWorkflow(input: IncidentInput): Promise<IncidentState> {
   const { runbook } = input;
@@ -137,8 +140,9 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
   const onSignal = (decision: 'approve' | 'reject') => (d: DecisionInput) => {
     const reason = refusal(decision, d);
     if (reason) {
+      if (state.refusals.length >= MAX_REFUSALS) return;
       state.refusals.push({
-        by: typeof d?.by === 'string' ? d.by : '(missing)',
+        by: typeof d?.by === 'string' ? d.by.slice(0, 200) : '(missing)',
         decision,
         channel: d?.channel ?? 'temporal-signal',
         reason,
@@ -149,6 +153,16 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
     }
     accept(decision, d, 'temporal-signal');
   };
+  setHandler(decisionRefusedSignal, (r) => {
+    if (state.refusals.length >= MAX_REFUSALS) return;
+    state.refusals.push({
+      by: String(r?.by ?? '(missing)').slice(0, 200),
+      decision: r?.decision === 'reject' ? 'reject' : 'approve',
+      channel: r?.channel ?? 'update',
+      reason: String(r?.reason ?? '').slice(0, 500),
+      at: new Date().toISOString(),
+    });
+  });
   setHandler(approveSignal, onSignal('approve'));
   setHandler(rejectSignal, onSignal('reject'));
   setHandler(decideUpdate, (d: DecideInput) => accept(d.decision, d, 'update'), {

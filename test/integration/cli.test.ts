@@ -100,6 +100,8 @@ describe.concurrent('agentruns incident commands', () => {
         expect(done.stdout, describeRun(done)).toMatch(/^phase: +closed → remediated$/m);
         expect(done.stdout).toMatch(/^decision: +approve by oncall-alice via /m);
         expect(done.stdout).toMatch(/^verified: +yes/m);
+        // The refused CLI approval is in the audit trail too.
+        expect(done.stdout).toMatch(/^refused: +mallory \(cli\): mallory is not an approver/m);
 
         // The visibility store may lag the close by a moment.
         const listed = await pollCli(

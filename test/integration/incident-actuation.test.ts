@@ -127,8 +127,14 @@ describe('gated actuation of torghut-ws', () => {
       );
       await handle.signal(approveSignal, { by: 'mallory', comment: 'let me in' });
       const state = await waitForPhase(handle, ['awaiting-approval']);
-      await expect.poll(async () => (await waitForPhase(handle, ['awaiting-approval'])).refusals.length).toBe(1);
-      expect((await waitForPhase(handle, ['awaiting-approval'])).refusals[0]).toMatchObject({ by: 'mallory', channel: 'temporal-signal' });
+      // Both attempts are in the audit trail: the refused Update (recorded by the client) and the signal.
+      await expect.poll(async () => (await waitForPhase(handle, ['awaiting-approval'])).refusals.length).toBe(2);
+      const refusals = (await waitForPhase(handle, ['awaiting-approval'])).refusals;
+      expect(refusals.map((r) => [r.by, r.channel])).toEqual([
+        ['mallory', 'update'],
+        ['mallory', 'temporal-signal'],
+      ]);
+      expect(refusals[0]!.reason).toBe(`mallory is not an approver of runbook ${h.runbook.id}`);
       expect(state.decision).toBeNull();
       await handle.signal(rejectSignal, { by: 'oncall-alice' });
       expect((await result(handle)).outcome).toBe('rejected');
@@ -144,7 +150,7 @@ describe('gated actuation of torghut-ws', () => {
       expect(waiting.prerequisite).toMatch(/SealedSecrets/);
       await expect(decide(ctx.client, handle.workflowId, 'approve', { by: 'oncall-alice' })).rejects.toThrow(/prerequisite/);
       await handle.signal(approveSignal, { by: 'oncall-alice' });
-      await expect.poll(async () => (await waitForPhase(handle, ['awaiting-approval'])).refusals.length).toBe(1);
+      await expect.poll(async () => (await waitForPhase(handle, ['awaiting-approval'])).refusals.length).toBe(2);
       expect(h.env.github.writes()).toEqual([]);
 
       await decide(ctx.client, handle.workflowId, 'approve', { by: 'oncall-alice', prerequisiteConfirmed: true, comment: 'keys rotated in sealed-secrets.yaml' });

@@ -650,8 +650,15 @@ describe('Slack interactions', () => {
       replace_original: false,
       text: `:no_entry: <@${STRANGER}>, you are not an approver of runbook *${runbook.id}*, so your approve was refused and recorded in the incident.`,
     });
-    const approve = (await signals(workflowId)).find((s) => s.name === 'approve');
-    expect(approve?.arg).toEqual({ by: STRANGER, channel: 'slack', comment: `Slack user ${STRANGER} is not an approver of runbook ${runbook.id}` });
+    // Recorded as a refusal only: no approve signal reached the incident.
+    const sent = await signals(workflowId);
+    expect(sent.find((s) => s.name === 'approve')).toBeUndefined();
+    expect(sent.find((s) => s.name === 'decisionRefused')?.arg).toEqual({
+      by: `slack:${STRANGER}`,
+      decision: 'approve',
+      channel: 'slack',
+      reason: `Slack user ${STRANGER} is not an approver of runbook ${runbook.id}`,
+    });
     expect(await counter(started.metrics, 'approvals', { channel: 'slack', decision: 'approve', result: 'unauthorised' })).toBe(1);
     expect(started.logs.some((l) => l.includes('Slack user is not an approver'))).toBe(true);
   });
@@ -666,7 +673,7 @@ describe('Slack interactions', () => {
     await started.ingress.settled();
     const ephemeral = slackSim.ephemerals.find((e) => e.user === STRANGER && e.text?.includes(runbook.id));
     expect(ephemeral).toMatchObject({ channel: 'C0TORGHUT1', user: STRANGER });
-    expect((await signals(workflowId)).map((s) => s.name)).toEqual(['alertFired', 'reject']);
+    expect((await signals(workflowId)).map((s) => s.name)).toEqual(['alertFired', 'decisionRefused']);
   });
 
   it('an approver’s click is acknowledged at once and sent through decide as that approver (channel slack)', async () => {
