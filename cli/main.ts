@@ -4,54 +4,40 @@
  */
 import { RunbookConfigError } from '../domain/runbook-config';
 import { SettingsError } from '../runtime/settings';
-import { classifyCommand, usage as classifyUsage } from './commands/classify';
-import { diagnoseCommand, usage as diagnoseUsage } from './commands/diagnose';
-import {
-  decisionCommand,
-  decisionUsage,
-  listCommand,
-  listUsage,
-  startCommand,
-  startUsage,
-  statusCommand,
-  statusUsage,
-} from './commands/incidents';
-import { restartPatchCommand, usage as restartPatchUsage } from './commands/restart-patch';
-import { serveCommand, serveUsage, workerCommand, workerUsage } from './commands/services';
 import { CliError, EXIT } from './errors';
+import { USAGE, type CommandName } from './usage';
 
-type Command = { run: (argv: string[]) => Promise<number>; usage: string; summary: string };
+type Run = (argv: string[]) => Promise<number>;
 
-const COMMANDS: Record<string, Command> = {
-  // Loaded on demand: the simulators and the dev-server harness are not part of the production image.
-  demo: {
-    run: async (argv) => (await import('./commands/stack')).demoCommand(argv),
-    usage: 'demo [--scenario NAME] [--auto-approve] [--keep]',
-    summary: 'local stack + a demo 406 incident, end to end',
-  },
-  stack: {
-    run: async (argv) => (await import('./commands/stack')).stackCommand(argv),
-    usage: 'stack [--scenario NAME]',
-    summary: 'local stack: Temporal dev server + UI, simulators, worker, ingress',
-  },
-  classify: { run: classifyCommand, usage: classifyUsage, summary: 'classify a readiness body and a log file, offline' },
-  diagnose: { run: diagnoseCommand, usage: diagnoseUsage, summary: 'read-only diagnosis of the target, once' },
-  'restart-patch': { run: restartPatchCommand, usage: restartPatchUsage, summary: 'print the GitOps restart change of a manifest, offline' },
-  start: { run: startCommand, usage: startUsage, summary: 'start (or attach to) an incident by hand' },
-  approve: { run: decisionCommand('approve'), usage: decisionUsage('approve'), summary: 'approve the waiting step of an incident' },
-  reject: { run: decisionCommand('reject'), usage: decisionUsage('reject'), summary: 'reject the waiting step of an incident' },
-  status: { run: statusCommand, usage: statusUsage, summary: 'show the whole state of an incident' },
-  list: { run: listCommand, usage: listUsage, summary: 'list open and recent incidents' },
-  worker: { run: workerCommand, usage: workerUsage, summary: 'run the Temporal worker (production)' },
-  serve: { run: serveCommand, usage: serveUsage, summary: 'run the ingress (Alertmanager, Slack); --with-worker for one process' },
+/**
+ * Each command's module is loaded only when it runs: `--help` and the offline commands stay fast, and
+ * the simulators behind `demo`/`stack` are never loaded by the production commands (nor in the image).
+ */
+const COMMANDS: Record<CommandName, { load: () => Promise<Run>; summary: string }> = {
+  demo: { load: async () => (await import('./commands/stack')).demoCommand, summary: 'local stack + a demo 406 incident, end to end' },
+  stack: { load: async () => (await import('./commands/stack')).stackCommand, summary: 'local stack: Temporal dev server + UI, simulators, worker, ingress' },
+  classify: { load: async () => (await import('./commands/classify')).classifyCommand, summary: 'classify a readiness body and a log file, offline' },
+  diagnose: { load: async () => (await import('./commands/diagnose')).diagnoseCommand, summary: 'read-only diagnosis of the target, once' },
+  'restart-patch': { load: async () => (await import('./commands/restart-patch')).restartPatchCommand, summary: 'print the GitOps restart change of a manifest, offline' },
+  start: { load: async () => (await import('./commands/incidents')).startCommand, summary: 'start (or attach to) an incident by hand' },
+  approve: { load: async () => (await import('./commands/incidents')).decisionCommand('approve'), summary: 'approve the waiting step of an incident' },
+  reject: { load: async () => (await import('./commands/incidents')).decisionCommand('reject'), summary: 'reject the waiting step of an incident' },
+  status: { load: async () => (await import('./commands/incidents')).statusCommand, summary: 'show the whole state of an incident' },
+  list: { load: async () => (await import('./commands/incidents')).listCommand, summary: 'list open and recent incidents' },
+  worker: { load: async () => (await import('./commands/services')).workerCommand, summary: 'run the Temporal worker (production)' },
+  serve: { load: async () => (await import('./commands/services')).serveCommand, summary: 'run the ingress (Alertmanager, Slack); --with-worker for one process' },
 };
+
+function isCommand(name: string): name is CommandName {
+  return Object.hasOwn(COMMANDS, name);
+}
 
 function help(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
   return [
     'usage: agentruns COMMAND [flags]',
     '',
-    ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}\n  ${' '.repeat(width)}  agentruns ${c.usage}`),
+    ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}\n  ${' '.repeat(width)}  agentruns ${USAGE[name as CommandName]}`),
     '',
     'exit codes: 0 ok, 1 failed or refused, 2 bad usage or input',
   ].join('\n');
@@ -63,13 +49,12 @@ export async function main(argv: string[]): Promise<number> {
     console.log(help());
     return name ? EXIT.ok : EXIT.usage;
   }
-  const command = COMMANDS[name];
-  if (!command) {
+  if (!isCommand(name)) {
     console.error(`agentruns: unknown command "${name}"\n\n${help()}`);
     return EXIT.usage;
   }
   try {
-    return await command.run(rest);
+    return await (await COMMANDS[name].load())(rest);
   } catch (err) {
     if (err instanceof CliError) {
       console.error(`agentruns ${name}: ${err.message}`);
@@ -80,7 +65,7 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT.usage;
     }
     if (err instanceof TypeError && (err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
-      console.error(`agentruns ${name}: ${err.message}\nusage: agentruns ${command.usage}`);
+      console.error(`agentruns ${name}: ${err.message}\nusage: agentruns ${USAGE[name]}`);
       return EXIT.usage;
     }
     console.error(`agentruns ${name}: ${(err as Error).message}`);

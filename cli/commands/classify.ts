@@ -4,8 +4,8 @@ import { classify } from '../../domain/classify';
 import type { Classification } from '../../domain/classification';
 import { CliError } from '../errors';
 import { parseIntegerFlag, printJson, readInputFile } from '../io';
+import { USAGE } from '../usage';
 
-export const usage = 'classify --readyz FILE --logs FILE [--readyz-status CODE] [--replicas N] [--json]';
 
 export async function classifyCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -20,7 +20,7 @@ export async function classifyCommand(argv: string[]): Promise<number> {
     strict: true,
     allowPositionals: false,
   });
-  if (!values.readyz && !values.logs) throw new CliError(`give at least one of --readyz FILE and --logs FILE\nusage: agentruns ${usage}`);
+  if (!values.readyz && !values.logs) throw new CliError(`give at least one of --readyz FILE and --logs FILE\nusage: agentruns ${USAGE.classify}`);
   const body = values.readyz ? await readInputFile(values.readyz, '--readyz') : undefined;
   const logs = values.logs ? await readInputFile(values.logs, '--logs') : '';
   const status = parseIntegerFlag(values['readyz-status'], '--readyz-status', 100) ?? null;

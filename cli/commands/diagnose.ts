@@ -12,8 +12,6 @@ import { activitiesFromSettings } from '../../runtime/wiring';
 import { printJson } from '../io';
 import { renderClassification } from './classify';
 
-export const usage = 'diagnose [--runbook FILE] [--kubeconfig FILE] [--json]';
-
 export async function diagnoseCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,

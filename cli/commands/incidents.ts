@@ -10,6 +10,7 @@ import { incidentWorkflowId, type IncidentState } from '../../domain/incident';
 import { loadSettings, type Settings } from '../../runtime/settings';
 import { CliError, EXIT } from '../errors';
 import { printJson } from '../io';
+import { USAGE } from '../usage';
 
 const connectionOptions = {
   address: { type: 'string' },
@@ -34,7 +35,6 @@ async function connect(values: { address?: string; namespace?: string; 'task-que
   return { client: new Client({ connection, namespace: settings.TEMPORAL_NAMESPACE }), settings, close: () => connection.close() };
 }
 
-export const startUsage = 'start [--runbook FILE] [--by NAME] [--dry-run] [--json]';
 export async function startCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
@@ -58,8 +58,6 @@ export async function startCommand(argv: string[]): Promise<number> {
   }
 }
 
-export const decisionUsage = (decision: string) =>
-  `${decision} ID --by APPROVER [--comment TEXT]${decision === 'approve' ? ' [--prerequisite-confirmed] [--emergency]' : ''} [--json]`;
 export function decisionCommand(decision: 'approve' | 'reject') {
   return async (argv: string[]): Promise<number> => {
     const { values, positionals } = parseArgs({
@@ -74,8 +72,8 @@ export function decisionCommand(decision: 'approve' | 'reject') {
       strict: true,
       allowPositionals: true,
     });
-    if (positionals.length !== 1) throw new CliError(`expected one incident ID\nusage: agentruns ${decisionUsage(decision)}`);
-    if (!values.by) throw new CliError(`--by APPROVER is required\nusage: agentruns ${decisionUsage(decision)}`);
+    if (positionals.length !== 1) throw new CliError(`expected one incident ID\nusage: agentruns ${USAGE[decision]}`);
+    if (!values.by) throw new CliError(`--by APPROVER is required\nusage: agentruns ${USAGE[decision]}`);
     const { client, close } = await connect(values);
     try {
       const record = await decide(client, positionals[0]!, decision, {
@@ -99,7 +97,6 @@ export function decisionCommand(decision: 'approve' | 'reject') {
   };
 }
 
-export const statusUsage = 'status [ID] [--runbook FILE] [--json]';
 export async function statusCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -124,7 +121,6 @@ export async function statusCommand(argv: string[]): Promise<number> {
   }
 }
 
-export const listUsage = 'list [--runbook-id ID] [--limit N] [--json]';
 export async function listCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,

@@ -3,8 +3,7 @@ import { parseArgs } from 'node:util';
 import { applyRestartPatch, ManifestError } from '../../domain/restart-patch';
 import { CliError } from '../errors';
 import { parseIntegerFlag, readInputFile } from '../io';
-
-export const usage = 'restart-patch FILE [--at ISO-8601] [--replicas N]';
+import { USAGE } from '../usage';
 
 export async function restartPatchCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -13,7 +12,7 @@ export async function restartPatchCommand(argv: string[]): Promise<number> {
     strict: true,
     allowPositionals: true,
   });
-  if (positionals.length !== 1) throw new CliError(`expected one manifest FILE\nusage: agentruns ${usage}`);
+  if (positionals.length !== 1) throw new CliError(`expected one manifest FILE\nusage: agentruns ${USAGE['restart-patch']}`);
   const text = await readInputFile(positionals[0], 'FILE');
   const restartedAt = values.at ?? new Date().toISOString();
   const expectedReplicas = parseIntegerFlag(values.replicas, '--replicas', 0) ?? 1;

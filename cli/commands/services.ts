@@ -10,9 +10,6 @@ import { loadSettings } from '../../runtime/settings';
 import { startWorker } from '../../worker/main';
 import { EXIT } from '../errors';
 
-export const workerUsage = 'worker   (settings from the environment: see README)';
-export const serveUsage = 'serve [--with-worker]   (settings from the environment: see README)';
-
 function untilSignal(): Promise<string> {
   return new Promise((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));

@@ -28,14 +28,21 @@ const containers = documents
   .filter((d) => d.object.kind === 'Deployment')
   .flatMap((d) => d.object.spec?.template?.spec.containers ?? []);
 
-/** Local imports reachable from an entry file, following static `import … from` only. */
+/**
+ * Local modules reachable from an entry file, following static imports and the CLI's on-demand
+ * `import('…')`s — all but the demo/stack command, which needs the simulators and is not shipped.
+ */
 function staticImports(entry: string, seen = new Set<string>()): Set<string> {
   const file = [entry, `${entry}.ts`, join(entry, 'index.ts')].find((f) => existsSync(f) && f.endsWith('.ts'));
   if (!file || seen.has(file)) return seen;
   seen.add(file);
   const source = readFileSync(file, 'utf8');
-  for (const match of source.matchAll(/^(?:import|export)\s[^;]*?from\s+'(\.[^']+)'/gm)) {
-    staticImports(resolve(dirname(file), match[1]!).replace(`${process.cwd()}/`, ''), seen);
+  const specifiers = [
+    ...[...source.matchAll(/^(?:import|export)\s[^;]*?from\s+'(\.[^']+)'/gm)].map((m) => m[1]!),
+    ...[...source.matchAll(/import\('(\.[^']+)'\)/g)].map((m) => m[1]!).filter((s) => s !== './commands/stack'),
+  ];
+  for (const specifier of specifiers) {
+    staticImports(resolve(dirname(file), specifier).replace(`${process.cwd()}/`, ''), seen);
   }
   return seen;
 }
