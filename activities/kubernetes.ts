@@ -402,12 +402,24 @@ export function createKubernetesActivities(kc: KubeConfig, options: KubernetesAc
 
   /**
    * Emergency restart, the API equivalent of `kubectl rollout restart`: a strategic merge patch of
-   * the pod-template restartedAt annotation. Idempotent: the same value twice rolls the pods once.
-   * Argo CD shows drift until the GitOps manifest carries the same annotation.
+   * the pod-template restartedAt annotation. With `expectedReplicas` (runbook procedure A step 1) the
+   * live `spec.replicas` is read first and, when it drifted, reset in the same patch, so the pods roll
+   * once at the right count. Idempotent: the same value twice rolls the pods once.
+   * Argo CD shows drift until the GitOps manifest carries the same annotation (and replicas).
    */
-  async function patchRestartedAt(t: DiagnosisTarget, restartedAt: string): Promise<RolloutStatus> {
+  async function patchRestartedAt(t: DiagnosisTarget, restartedAt: string, expectedReplicas?: number): Promise<RolloutStatus> {
     if (Number.isNaN(Date.parse(restartedAt))) throw namedFailure('InputError', `restartedAt is not a timestamp: ${restartedAt}`);
-    const body = { spec: { template: { metadata: { annotations: { [RESTARTED_AT_ANNOTATION]: restartedAt } } } } };
+    if (expectedReplicas !== undefined && (!Number.isInteger(expectedReplicas) || expectedReplicas < 0)) {
+      throw namedFailure('InputError', `expectedReplicas must be a non-negative integer, not ${String(expectedReplicas)}`);
+    }
+    const live = expectedReplicas === undefined ? undefined : (await readDeployment(t)).spec?.replicas ?? 1;
+    const resetReplicas = expectedReplicas !== undefined && live !== expectedReplicas;
+    const body = {
+      spec: {
+        ...(resetReplicas ? { replicas: expectedReplicas } : {}),
+        template: { metadata: { annotations: { [RESTARTED_AT_ANNOTATION]: restartedAt } } },
+      },
+    };
     const patched = await kube(`patch ${deploymentName(t)}`, () =>
       apps.patchNamespacedDeployment({ name: t.deployment, namespace: t.namespace, body }, setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch)),
     );

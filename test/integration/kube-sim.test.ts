@@ -326,6 +326,32 @@ describe('restarts', () => {
     expect(sim.snapshot().rollouts).toBe(1);
   });
 
+  it('emergency restart with expectedReplicas on drifted replicas (procedure A step 1): one patch resets replicas to 1 and rolls new pods', async () => {
+    const { sim, kube } = await environment('alpaca-406-two-replicas');
+    const before = await kube.listPods(target);
+    expect(before).toHaveLength(2);
+    const status = await kube.patchRestartedAt(target, '2026-02-09T14:30:00Z', 1);
+    expect(status).toMatchObject({ replicas: 1, restartedAt: '2026-02-09T14:30:00Z', generation: 16, observedGeneration: 16 });
+    const after = await kube.listPods(target);
+    expect(after).toHaveLength(1);
+    expect(before.map((p) => p.name)).not.toContain(after[0]!.name);
+    expect(after[0]).toMatchObject({ ready: true, restarts: 0 });
+    expect(readiness(await kube.probePods(target))).toEqual([200]);
+    expect(await kube.rolloutStatus(target)).toMatchObject({ complete: true, replicas: 1, readyReplicas: 1 });
+    // One write, one rollout: the reset and the bump travel in the same strategic merge patch.
+    expect(sim.writes()).toEqual([expect.objectContaining({ method: 'PATCH', contentType: 'application/strategic-merge-patch+json', status: 200 })]);
+    expect(sim.snapshot()).toMatchObject({ replicas: 1, rollouts: 1, cured: true });
+  });
+
+  it('emergency restart with expectedReplicas when replicas did not drift: only the annotation changes', async () => {
+    const { sim, kube } = await environment('alpaca-406');
+    const status = await kube.patchRestartedAt(target, '2026-02-09T14:30:00Z', 1);
+    expect(status).toMatchObject({ replicas: 1, generation: 15, restartedAt: '2026-02-09T14:30:00Z' });
+    expect(sim.snapshot()).toMatchObject({ replicas: 1, rollouts: 1 });
+    await expect(kube.patchRestartedAt(target, '2026-02-09T14:31:00Z', -1)).rejects.toMatchObject({ type: 'InputError' });
+    expect(sim.writes()).toHaveLength(1);
+  });
+
   it('a restart that does not cure (unknown): new pods, /readyz still 503, rollout never completes', async () => {
     const { kube } = await environment('unknown');
     const before = await kube.listPods(target);
