@@ -51,7 +51,7 @@ export async function openIncident(
   trigger: IncidentInput['trigger'],
   extra: { dryRun?: boolean } = {},
 ): Promise<OpenedIncident> {
-  const workflowId = incidentWorkflowId(runbook);
+  const workflowId = incidentWorkflowId(runbook, { dryRun: extra.dryRun });
   const before = await runningRunId(options.client, workflowId);
   const input: IncidentInput = { runbook, trigger, dryRun: extra.dryRun, temporalUiUrl: options.temporalUiUrl };
   const alert: AlertInfo = trigger.alert ?? { labels: { source: trigger.source, ...(trigger.by ? { by: trigger.by } : {}) } };
@@ -103,18 +103,26 @@ export async function decide(
   workflowId: string,
   decision: 'approve' | 'reject',
   input: DecisionInput,
+  /** Pin the decision to one incident run (a Slack message's); a closed run refuses it. */
+  runId?: string,
 ): Promise<DecisionRecord> {
   try {
-    return await client.workflow.getHandle(workflowId).executeUpdate(decideUpdate, { args: [{ ...input, decision }] });
+    return await client.workflow.getHandle(workflowId, runId).executeUpdate(decideUpdate, { args: [{ ...input, decision }] });
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError) {
       const reason = err.cause?.message ?? err.message;
       await recordRefusal(client, workflowId, { by: input.by, decision, channel: input.channel ?? 'update', reason });
       throw new DecisionRefusedError(reason);
     }
-    if (err instanceof WorkflowNotFoundError) throw new DecisionRefusedError(`no open incident ${workflowId}`);
+    if (err instanceof WorkflowNotFoundError || isAlreadyCompleted(err)) {
+      throw new DecisionRefusedError(`no open incident ${workflowId}${runId ? ` (run ${runId})` : ''}: it has already closed`);
+    }
     throw err;
   }
+}
+
+function isAlreadyCompleted(err: unknown): boolean {
+  return err instanceof Error && /already completed|workflow execution.*(completed|closed)/i.test(err.message);
 }
 
 export async function incidentStatus(client: Client, workflowId: string): Promise<IncidentState> {

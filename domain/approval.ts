@@ -33,6 +33,10 @@ export function decisionRefusal(ctx: DecisionContext, decision: 'approve' | 'rej
   if (ctx.phase !== 'awaiting-approval' && ctx.phase !== 'awaiting-rollback-approval') {
     return `the incident is not waiting for a decision (phase: ${ctx.phase})`;
   }
+  const step = ctx.phase === 'awaiting-approval' ? 'restart' : 'rollback';
+  if (input.step !== undefined && input.step !== step) {
+    return `this decision is for the ${input.step} step, but the incident waits for a decision on the ${step}`;
+  }
   if (decision === 'reject') return null;
   if (ctx.phase === 'awaiting-approval') {
     const prerequisite = prerequisiteFor(ctx.procedure);

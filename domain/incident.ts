@@ -67,9 +67,17 @@ export interface DecisionInput {
   emergency?: boolean;
   /** Where the decision came from, for the audit trail. */
   channel?: DecisionChannel;
+  /**
+   * The step this decision is meant for. When given it must match the step the incident waits at,
+   * so a stale button (or a late command) for the restart can never approve a rollback.
+   */
+  step?: DecisionStep;
 }
 
-export type DecisionChannel = 'temporal-signal' | 'update' | 'cli' | 'slack';
+export type DecisionStep = 'restart' | 'rollback';
+export const DECISION_CHANNELS = ['temporal-signal', 'update', 'cli', 'slack'] as const;
+
+export type DecisionChannel = (typeof DECISION_CHANNELS)[number];
 
 export interface DecisionRecord {
   decision: 'approve' | 'reject';
@@ -125,6 +133,8 @@ export interface PhaseTiming {
 
 export interface IncidentState {
   workflowId: string;
+  /** This incident's run: every incident of a target shares the workflow ID, never the run ID. */
+  runId: string;
   runbookId: string;
   target: { namespace: string; deployment: string };
   phase: Phase;
@@ -152,9 +162,12 @@ export interface IncidentState {
   error?: string;
 }
 
-/** The workflow ID of the one open incident a runbook may have for its target. */
-export function incidentWorkflowId(config: Pick<RunbookConfig, 'id' | 'target'>): string {
-  return `agentruns-${config.id}-${config.target.namespace}`;
+/**
+ * The workflow ID of the one open incident a runbook may have for its target. Dry runs get their
+ * own ID, so a rehearsal never absorbs (or is absorbed by) a real incident's alerts.
+ */
+export function incidentWorkflowId(config: Pick<RunbookConfig, 'id' | 'target'>, options: { dryRun?: boolean } = {}): string {
+  return `agentruns-${config.id}-${config.target.namespace}${options.dryRun ? '-dry-run' : ''}`;
 }
 
 export function isApprover(config: Pick<RunbookConfig, 'approvers'>, who: string): boolean {

@@ -7,9 +7,11 @@
 import { z } from 'zod';
 import { parseDuration } from './duration';
 
-const duration = z
-  .string()
-  .refine((s) => parseDuration(s) !== undefined, { message: "expected a duration such as '30 seconds', '10m' or '2 hours'" });
+const duration = z.string().superRefine((text, ctx) => {
+  const ms = parseDuration(text);
+  if (ms === undefined) ctx.addIssue({ code: 'custom', message: "expected a duration such as '30 seconds', '10m' or '2 hours'" });
+  else if (ms <= 0) ctx.addIssue({ code: 'custom', message: 'must be longer than zero' });
+});
 
 const dnsLabel = z
   .string()
@@ -48,7 +50,8 @@ export const runbookConfigSchema = z
       kafkaSecret: dnsLabel.optional(),
       /** ConfigMap whose KAFKA_BOOTSTRAP is compared with Git. */
       configMap: dnsLabel.optional(),
-      expectedReplicas: z.number().int().min(0).default(1),
+      /** At least 1: a restart PR must never scale the service to zero. */
+      expectedReplicas: z.number().int().min(1).default(1),
       health: z.object({
         port: z.number().int().min(1).max(65535),
         livenessPath: z.string().startsWith('/'),
@@ -88,7 +91,8 @@ export const runbookConfigSchema = z
     diagnosis: z
       .object({
         logTailLines: z.number().int().min(1).max(5000).default(200),
-        logLimitBytes: z.number().int().min(1024).max(10 * 1024 * 1024).default(256 * 1024),
+        // Bounded: the log tail lives in the incident's state, and Temporal payloads are limited to 2 MiB.
+        logLimitBytes: z.number().int().min(1024).max(1024 * 1024).default(256 * 1024),
         eventsLimit: z.number().int().min(1).max(500).default(50),
         probeTimeout: duration.default('5 seconds'),
       })

@@ -31,7 +31,11 @@ const SECTION_MAX = 3000;
 export const decisionButtonValueSchema = z
   .object({
     workflowId: z.string().min(1).max(500),
+    /** The incident run the message belongs to: a click on an old message never reaches a newer incident. */
+    runId: z.string().min(1).max(100).optional(),
     decision: z.enum(['approve', 'reject']),
+    /** The step the buttons were shown for (restart or rollback). */
+    step: z.enum(['restart', 'rollback']).optional(),
     /** Set on the Approve button of procedures B/C: clicking it confirms the human prerequisite. */
     prerequisiteConfirmed: z.boolean().optional(),
   })
@@ -140,7 +144,8 @@ function decisionText(state: IncidentState): string | null {
 function buttons(state: IncidentState): KnownBlock {
   const rollback = state.phase === 'awaiting-rollback-approval';
   const prerequisite = !rollback && state.prerequisite ? state.prerequisite : null;
-  const approveValue: DecisionButtonValue = { workflowId: state.workflowId, decision: 'approve', ...(prerequisite ? { prerequisiteConfirmed: true } : {}) };
+  const target = { workflowId: state.workflowId, runId: state.runId, step: rollback ? ('rollback' as const) : ('restart' as const) };
+  const approveValue: DecisionButtonValue = { ...target, decision: 'approve', ...(prerequisite ? { prerequisiteConfirmed: true } : {}) };
   return {
     type: 'actions',
     block_id: 'agentruns_decision',
@@ -173,7 +178,7 @@ function buttons(state: IncidentState): KnownBlock {
         action_id: REJECT_ACTION_ID,
         style: 'danger',
         text: { type: 'plain_text', text: rollback ? 'Keep as is' : 'Reject' },
-        value: decisionButtonValue({ workflowId: state.workflowId, decision: 'reject' }),
+        value: decisionButtonValue({ ...target, decision: 'reject' }),
       },
     ],
   };

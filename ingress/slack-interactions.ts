@@ -120,7 +120,13 @@ export interface SlackNotifier {
   postEphemeral(input: { channel: string; user: string; text: string }): Promise<unknown>;
 }
 
-export type DecideFn = (client: Client, workflowId: string, decision: 'approve' | 'reject', input: DecisionInput) => Promise<DecisionRecord>;
+export type DecideFn = (
+  client: Client,
+  workflowId: string,
+  decision: 'approve' | 'reject',
+  input: DecisionInput,
+  runId?: string,
+) => Promise<DecisionRecord>;
 
 export interface SlackInteractionDeps {
   signingSecret: string;
@@ -209,7 +215,7 @@ export function createSlackInteractions(deps: SlackInteractionDeps) {
       await tell(payload, `:warning: This button is not a valid AgentRuns decision (${reason}). Nothing was sent.`, log);
       return;
     }
-    const { workflowId, decision, prerequisiteConfirmed } = parsed.value;
+    const { workflowId, runId, step, decision, prerequisiteConfirmed } = parsed.value;
     const clickLog = log.child({ workflowId, decision, slackUser: user });
     const runbook = deps.runbooks.find((r) => incidentWorkflowId(r) === workflowId);
     if (!runbook) {
@@ -247,10 +253,11 @@ export function createSlackInteractions(deps: SlackInteractionDeps) {
       channel: 'slack',
       comment: `clicked in Slack by ${user}`,
       ...(prerequisiteConfirmed ? { prerequisiteConfirmed: true } : {}),
+      ...(step ? { step } : {}),
     };
     type Result = { kind: 'done'; record: DecisionRecord } | { kind: 'failed'; err: unknown };
     const delivery: Promise<Result> = deps.client
-      .withDeadline(Date.now() + timeoutMs, () => decide(deps.client, workflowId, decision, input))
+      .withDeadline(Date.now() + timeoutMs, () => decide(deps.client, workflowId, decision, input, runId))
       .then((record): Result => ({ kind: 'done', record }), (err: unknown): Result => ({ kind: 'failed', err }));
     let timer: NodeJS.Timeout | undefined;
     const slow = new Promise<'slow'>((resolve) => {

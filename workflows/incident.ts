@@ -19,6 +19,7 @@
  */
 import {
   condition,
+  isCancellation,
   log,
   proxyActivities,
   setHandler,
@@ -31,15 +32,17 @@ import { decisionRefusal, prerequisiteFor } from '../domain/approval';
 import { collectDiagnosis, diagnosisTarget } from '../domain/collect-diagnosis';
 import { RESTARTED_AT_ANNOTATION, type Diagnosis } from '../domain/diagnosis';
 import { durationMs } from '../domain/duration';
-import type {
-  AlertInfo,
-  DecisionInput,
-  DecisionRecord,
-  IncidentInput,
-  IncidentState,
-  Outcome,
-  Phase,
-  PullRequestRecord,
+import {
+  DECISION_CHANNELS,
+  type AlertInfo,
+  type DecisionChannel,
+  type DecisionInput,
+  type DecisionRecord,
+  type IncidentInput,
+  type IncidentState,
+  type Outcome,
+  type Phase,
+  type PullRequestRecord,
 } from '../domain/incident';
 
 import { classKey, outcomeKey, runbookKey, targetKey } from '../domain/search-attributes';
@@ -81,8 +84,14 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
   const { runbook } = input;
   const info = workflowInfo();
   const target = diagnosisTarget(runbook);
+  const classifyOptions = {
+    expectedReplicas: runbook.target.expectedReplicas,
+    kafkaSecret: runbook.target.kafkaSecret,
+    readinessPath: runbook.target.health.readinessPath,
+  };
   const state: IncidentState = {
     workflowId: info.workflowId,
+    runId: info.runId,
     runbookId: runbook.id,
     target: { namespace: runbook.target.namespace, deployment: runbook.target.deployment },
     phase: 'diagnosing',
@@ -118,6 +127,10 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
   setHandler(alertFiredSignal, (alert) => recordAlert('firing', alert));
   setHandler(alertResolvedSignal, (alert) => recordAlert('resolved', alert));
 
+  /** The channel a sender claims, if it is one we know; signals default to the Temporal signal channel. */
+  const channelOf = (claimed: unknown, fallback: DecisionChannel): DecisionChannel =>
+    (DECISION_CHANNELS as readonly unknown[]).includes(claimed) ? (claimed as DecisionChannel) : fallback;
+
   const refusal = (decision: 'approve' | 'reject', d: DecisionInput) =>
     pending
       ? 'a decision was already taken for this step'
@@ -130,7 +143,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
       comment: typeof d.comment === 'string' ? d.comment.slice(0, 2000) : undefined,
       prerequisiteConfirmed: d.prerequisiteConfirmed === true,
       emergency: d.emergency === true,
-      channel: d.channel ?? fallback,
+      channel: channelOf(d.channel, fallback),
       at: new Date().toISOString(),
     };
     pending = record;
@@ -144,7 +157,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
       state.refusals.push({
         by: typeof d?.by === 'string' ? d.by.slice(0, 200) : '(missing)',
         decision,
-        channel: d?.channel ?? 'temporal-signal',
+        channel: channelOf(d?.channel, 'temporal-signal'),
         reason,
         at: new Date().toISOString(),
       });
@@ -158,7 +171,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
     state.refusals.push({
       by: String(r?.by ?? '(missing)').slice(0, 200),
       decision: r?.decision === 'reject' ? 'reject' : 'approve',
-      channel: r?.channel ?? 'update',
+      channel: channelOf(r?.channel, 'update'),
       reason: String(r?.reason ?? '').slice(0, 500),
       at: new Date().toISOString(),
     });
@@ -187,12 +200,15 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
 
   /** Posts the incident to the runbook's Slack channel the first time, then updates that message. */
   const publish = async () => {
-    if (!runbook.slack) return;
+    // A dry run is a rehearsal: it posts nothing.
+    if (!runbook.slack || state.dryRun) return;
     try {
+      // The message never shows the raw diagnosis; leaving it out keeps every activity input small.
+      const view: IncidentState = { ...state, diagnosis: null };
       const options = { channel: runbook.slack.channel, temporalUiUrl: input.temporalUiUrl };
       state.slack = state.slack
-        ? ((await notify.updateIncidentMessage({ ...state.slack, state, temporalUiUrl: input.temporalUiUrl })) ?? state.slack)
-        : await notify.postIncidentMessage(state, options);
+        ? ((await notify.updateIncidentMessage({ ...state.slack, state: view, temporalUiUrl: input.temporalUiUrl })) ?? state.slack)
+        : await notify.postIncidentMessage(view, options);
     } catch (err) {
       const note = `Slack update failed: ${err instanceof Error ? err.message : String(err)}`;
       if (!state.notes.includes(note)) state.notes.push(note);
@@ -225,10 +241,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
     // 1–2. diagnose and classify ------------------------------------------------------------
     enter('diagnosing');
     state.diagnosis = await collectDiagnosis(diag, runbook);
-    state.classification = await diag.classifyIncident(state.diagnosis, {
-      expectedReplicas: runbook.target.expectedReplicas,
-      kafkaSecret: runbook.target.kafkaSecret,
-    });
+    state.classification = await diag.classifyIncident(state.diagnosis, classifyOptions);
     upsertSearchAttributes([{ key: classKey, value: state.classification.class }]);
     const { procedure } = state.classification;
 
@@ -236,7 +249,10 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
     if (procedure === null) {
       return await close('needs-human', 'the failure could not be classified; a human must diagnose it from the evidence');
     }
-    const lastRestart = restartedAtOf(state.diagnosis);
+    if (!state.diagnosis.deployment.ok) {
+      return await close('needs-human', 'the Deployment could not be read, so its restart history (cool-down) is unknown: not restarting blind');
+    }
+    const lastRestart = lastRestartOf(state.diagnosis);
     const cooldownMs = durationMs(runbook.timeouts.cooldown);
     if (lastRestart !== null && Date.now() - lastRestart < cooldownMs) {
       return await close(
@@ -285,11 +301,17 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
       const argo = runbook.argo;
       if (argo?.enabled) {
         enter('syncing');
-        state.argoSync = await proxyActivities<Activities>({
-          startToCloseTimeout: durationMs(argo.syncTimeout) + 60_000,
-          heartbeatTimeout: '1 minute',
-          retry: { maximumAttempts: 3, nonRetryableErrorTypes: NON_RETRYABLE },
-        }).syncArgoApplication({ application: argo.application, revision: state.pullRequest.mergeSha, timeoutMs: durationMs(argo.syncTimeout) });
+        try {
+          state.argoSync = await proxyActivities<Activities>({
+            startToCloseTimeout: durationMs(argo.syncTimeout) + 60_000,
+            heartbeatTimeout: '1 minute',
+            retry: { maximumAttempts: 3, nonRetryableErrorTypes: NON_RETRYABLE },
+          }).syncArgoApplication({ application: argo.application, timeoutMs: durationMs(argo.syncTimeout) });
+        } catch (err) {
+          // The PR is merged: Argo CD's own auto-sync may still apply it. Verification decides.
+          if (isCancellation(err)) throw err;
+          state.notes.push(`Argo CD sync of ${argo.application} failed (${failureText(err)}); verifying anyway`);
+        }
       }
     }
 
@@ -304,10 +326,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
     if (state.verification.ok) return await close('remediated');
 
     const after = await collectDiagnosis(diag, runbook);
-    const reclassified = await diag.classifyIncident(after, {
-      expectedReplicas: runbook.target.expectedReplicas,
-      kafkaSecret: runbook.target.kafkaSecret,
-    });
+    const reclassified = await diag.classifyIncident(after, classifyOptions);
     state.verification.rediagnosedClass = reclassified.class;
     state.notes.push(`after the restart the service is still not ready: ${reclassified.class}`);
     if (!state.pullRequest || state.pullRequest.number === 0) return await close('verification-failed');
@@ -333,7 +352,11 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
     }
     return await close('verification-failed');
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
+    if (isCancellation(err)) {
+      state.notes.push(`cancelled in phase ${state.phase}`);
+      throw err;
+    }
+    const message = failureText(err);
     state.error = message;
     log.error('incident failed', { error: message });
     return await close('failed', `failed in phase ${state.phase}: ${message}`);
@@ -345,18 +368,34 @@ async function mergeOrWait(input: IncidentInput, pr: PullRequestRecord): Promise
   const repo = { owner: gitops.owner, repo: gitops.repo };
   if (gitops.merge === 'auto') return act.mergePullRequest({ ...repo, pr });
   const timeoutMs = durationMs(gitops.mergeTimeout);
+  const pollMs = durationMs(gitops.mergePollInterval);
   return proxyActivities<Activities>({
     startToCloseTimeout: timeoutMs + 60_000,
-    heartbeatTimeout: '2 minutes',
+    // The activity heartbeats once per poll: leave room for two polls.
+    heartbeatTimeout: Math.max(120_000, 2 * pollMs + 30_000),
     retry: { maximumAttempts: 3, nonRetryableErrorTypes: [...NON_RETRYABLE, 'PullRequestClosedError', 'TimeoutError'] },
-  }).waitForMerge({ ...repo, pr, pollIntervalMs: durationMs(gitops.mergePollInterval), timeoutMs });
+  }).waitForMerge({ ...repo, pr, pollIntervalMs: pollMs, timeoutMs });
 }
 
-function restartedAtOf(diagnosis: Diagnosis): number | null {
-  if (!diagnosis.deployment.ok) return null;
-  const value = diagnosis.deployment.value.templateAnnotations[RESTARTED_AT_ANNOTATION];
-  const at = value ? Date.parse(value) : NaN;
-  return Number.isFinite(at) ? at : null;
+/**
+ * The latest restart the target has had or is about to get: the live annotation, or the one in Git
+ * (a restart merged but not yet synced counts too).
+ */
+function lastRestartOf(diagnosis: Diagnosis): number | null {
+  const candidates = [
+    diagnosis.deployment.ok ? diagnosis.deployment.value.templateAnnotations[RESTARTED_AT_ANNOTATION] : undefined,
+    diagnosis.gitops?.ok ? diagnosis.gitops.value.restartedAt : undefined,
+  ]
+    .map((value) => (value ? Date.parse(value) : NaN))
+    .filter((at) => Number.isFinite(at));
+  return candidates.length ? Math.max(...candidates) : null;
+}
+
+/** The innermost message: an activity failure carries the activity's own failure as its cause. */
+function failureText(err: unknown): string {
+  let current: unknown = err;
+  while (current instanceof Error && current.cause instanceof Error) current = current.cause;
+  return current instanceof Error ? current.message : String(current);
 }
 
 function pullRequestBody(input: IncidentInput, state: IncidentState): string {

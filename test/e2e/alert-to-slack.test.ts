@@ -93,5 +93,16 @@ describe('alert → Slack approval → remediated', () => {
     // Alice was told the outcome of her click.
     const reply = await env.slack.waitFor(() => env.slack.responses[0]);
     expect(JSON.stringify(reply.body)).toMatch(/approv/i);
+
+    // A click on that old message later (e.g. its last update was lost) never reaches a newer incident:
+    // the button is pinned to its run, which has closed.
+    const lateUrl = env.slack.newResponseUrl();
+    const late = signedInteraction({
+      signingSecret: DEMO_SECRETS.slackSigningSecret,
+      payload: blockActionsPayload({ userId: 'U0BOB0002', actionId: APPROVE_ACTION_ID, value, responseUrl: lateUrl, messageTs: message.ts, channelId: message.channel }),
+    });
+    expect((await fetch(`${services.ingressUrl}/slack/interactions`, { method: 'POST', headers: late.headers, body: late.body })).status).toBe(200);
+    const refused = await env.slack.waitFor(() => env.slack.responses.find((r) => lateUrl.endsWith(r.id)));
+    expect(JSON.stringify(refused.body)).toMatch(/refused: no open incident .*already closed/);
   });
 });

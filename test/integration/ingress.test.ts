@@ -772,6 +772,7 @@ describe('Slack interactions', () => {
 describe('Slack activities against the simulated Slack Web API', () => {
   const state = (workflowId: string, over: Partial<IncidentState> = {}): IncidentState => ({
     workflowId,
+    runId: 'run-0001',
     runbookId: 'torghut-ws',
     target: { namespace: 'torghut', deployment: 'torghut-ws' },
     phase: 'awaiting-approval' as const,

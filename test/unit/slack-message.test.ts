@@ -36,6 +36,7 @@ function classification(over: Partial<Classification> = {}): Classification {
 function state(over: Partial<IncidentState> = {}): IncidentState {
   return {
     workflowId: WORKFLOW_ID,
+    runId: 'run-0001',
     runbookId: 'torghut-ws',
     target: { namespace: 'torghut', deployment: 'torghut-ws' },
     phase: 'awaiting-approval',
@@ -90,8 +91,9 @@ describe('the incident Slack message', () => {
       [REJECT_ACTION_ID, 'Reject', 'danger'],
     ]);
     expect(buttons.map((b) => parseDecisionButtonValue(b.value))).toEqual([
-      { ok: true, value: { workflowId: WORKFLOW_ID, decision: 'approve' } },
-      { ok: true, value: { workflowId: WORKFLOW_ID, decision: 'reject' } },
+      // Pinned to this incident's run and step: a click on an old message never decides a newer incident.
+      { ok: true, value: { workflowId: WORKFLOW_ID, runId: 'run-0001', step: 'restart', decision: 'approve' } },
+      { ok: true, value: { workflowId: WORKFLOW_ID, runId: 'run-0001', step: 'restart', decision: 'reject' } },
     ]);
   });
 
@@ -119,7 +121,7 @@ describe('the incident Slack message', () => {
     expect(allText(blocks)).toContain(`:warning: *Before approving, a human must make sure that:* ${prerequisite}`);
     const approve = actions(blocks)!.elements![0];
     expect(approve!.text.text).toBe('Prerequisite done, approve');
-    expect(parseDecisionButtonValue(approve!.value)).toEqual({ ok: true, value: { workflowId: WORKFLOW_ID, decision: 'approve', prerequisiteConfirmed: true } });
+    expect(parseDecisionButtonValue(approve!.value)).toEqual({ ok: true, value: { workflowId: WORKFLOW_ID, runId: 'run-0001', step: 'restart', decision: 'approve', prerequisiteConfirmed: true } });
     expect(approve!.confirm!.text.text).toContain('You confirm that Alpaca credentials were rotated');
   });
 
@@ -169,6 +171,10 @@ describe('the incident Slack message', () => {
   it('verification failed, rollback offered → rollback buttons', () => {
     const blocks = blocksOf(state({ phase: 'awaiting-rollback-approval', rollback: { offered: true } }));
     expect(actions(blocks)!.elements!.map((b) => b.text.text)).toEqual(['Approve rollback', 'Keep as is']);
+    expect(actions(blocks)!.elements!.map((b) => parseDecisionButtonValue(b.value))).toEqual([
+      { ok: true, value: { workflowId: WORKFLOW_ID, runId: 'run-0001', step: 'rollback', decision: 'approve' } },
+      { ok: true, value: { workflowId: WORKFLOW_ID, runId: 'run-0001', step: 'rollback', decision: 'reject' } },
+    ]);
   });
 
   it('still diagnosing → no buttons yet', () => {
