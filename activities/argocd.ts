@@ -1,11 +1,21 @@
 /**
  * Argo CD through its REST API (bearer token): trigger a sync of the application after the restart
- * PR merged, then wait — heartbeating — until the sync operation finished and health settled.
+ * PR merged, then wait — heartbeating — until OUR sync operation finished and health settled.
  * A sync that fails, or an application that stays unhealthy, is returned as it is: verification
  * decides what it means.
+ *
+ * - The sync is not pinned to a revision: Argo CD syncs the tracked branch's head, which contains the
+ *   merge (pinning the merge SHA could roll back GitOps commits that landed after it).
+ * - Right after the POST the application may still show the PREVIOUS operation (finished, healthy):
+ *   only an operation that started at or after our request (minus {@link CLOCK_SKEW_MS} of clock
+ *   skew between worker and Argo CD) and is no longer pending (`operation` cleared) counts.
+ * - When Argo CD answers that another operation is already in progress (an automated sync noticed
+ *   the merge first), that operation applies the same Git head: it is waited for and taken as ours.
+ * - Error bodies from Argo CD are redacted before they appear in any message.
  */
 import { heartbeat, pause } from './context';
 import { z } from 'zod';
+import { redact } from '../domain/redact';
 import { failureFromStatus, namedFailure } from './errors';
 
 export interface ArgoClientConfig {
@@ -16,14 +26,25 @@ export interface ArgoClientConfig {
   pollIntervalMs?: number;
 }
 
+/** Tolerated difference between the worker's clock and Argo CD's when matching our operation. */
+export const CLOCK_SKEW_MS = 5000;
+
 const applicationSchema = z.object({
   metadata: z.object({ name: z.string() }),
+  /** The requested operation, present until the controller finished it. */
+  operation: z.unknown().optional(),
   status: z
     .object({
       sync: z.object({ status: z.string().optional(), revision: z.string().optional() }).partial().optional(),
       health: z.object({ status: z.string().optional(), message: z.string().optional() }).partial().optional(),
       operationState: z
-        .object({ phase: z.string().optional(), message: z.string().optional(), finishedAt: z.string().optional() })
+        .object({
+          phase: z.string().optional(),
+          message: z.string().optional(),
+          startedAt: z.string().optional(),
+          finishedAt: z.string().optional(),
+          syncResult: z.object({ revision: z.string().optional() }).partial().optional(),
+        })
         .partial()
         .optional(),
     })
@@ -36,12 +57,38 @@ export interface ArgoSyncResult {
   status: string;
   health: string;
   operation: string;
+  /** The revision the operation synced (syncResult), else the application's sync revision. */
   revision?: string;
+  /** When the accepted operation started (Argo CD's clock). */
+  operationStartedAt?: string;
+  /** True when the operation was already in progress (e.g. automated sync) and was waited for. */
+  adopted?: boolean;
   at: string;
+}
+
+export interface SyncArgoApplicationInput {
+  application: string;
+  /**
+   * Ignored: the sync is never pinned to a revision (Argo CD syncs the tracked branch's head). Kept
+   * so callers that still pass the merge SHA keep compiling.
+   */
+  revision?: string;
+  timeoutMs: number;
 }
 
 const SETTLED_HEALTH = new Set(['Healthy', 'Degraded', 'Missing', 'Suspended']);
 const FINISHED_OPERATION = new Set(['Succeeded', 'Failed', 'Error']);
+
+/** A non-2xx answer of the Argo CD API, its body already redacted. */
+class ArgoHttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly grpcCode: number | undefined,
+    detail: string,
+  ) {
+    super(detail);
+  }
+}
 
 export function createArgoActivities(config: ArgoClientConfig | undefined) {
   const request = async (method: 'GET' | 'POST', path: string, body?: unknown): Promise<Application> => {
@@ -56,27 +103,46 @@ export function createArgoActivities(config: ArgoClientConfig | undefined) {
         signal: AbortSignal.timeout(15_000),
       });
     } catch (err) {
-      throw failureFromStatus(undefined, `Argo CD ${method} ${path}`, err);
+      throw failureFromStatus(undefined, `Argo CD ${method} ${path}`, new Error(redact(err instanceof Error ? err.message : String(err))));
     }
     const text = await response.text();
-    if (!response.ok) {
-      throw failureFromStatus(response.status, `Argo CD ${method} ${path}`, new Error(text.slice(0, 300)));
-    }
+    if (!response.ok) throw new ArgoHttpError(response.status, grpcCodeOf(text), errorDetail(text));
     const parsed = applicationSchema.safeParse(safeJson(text));
-    if (!parsed.success) throw namedFailure('UpstreamError', `Argo CD ${method} ${path}: unexpected response: ${parsed.error.message}`);
+    if (!parsed.success) throw namedFailure('UpstreamError', `Argo CD ${method} ${path}: unexpected response: ${redact(parsed.error.message)}`);
     return parsed.data;
   };
 
+  const call = async (method: 'GET' | 'POST', path: string, body?: unknown): Promise<Application> => {
+    try {
+      return await request(method, path, body);
+    } catch (err) {
+      if (err instanceof ArgoHttpError) throw failureFromStatus(err.status, `Argo CD ${method} ${path}`, new Error(err.message));
+      throw err;
+    }
+  };
+
   return {
-    /** POST /api/v1/applications/{name}/sync, then poll until the operation finished and health settled. */
-    async syncArgoApplication(input: { application: string; revision?: string; timeoutMs: number }): Promise<ArgoSyncResult> {
+    /**
+     * POST /api/v1/applications/{name}/sync (no revision: the tracked head), then poll until our
+     * operation finished and health settled. An operation already in progress is waited for instead.
+     * On timeout the last state is returned with `(timed out)` in `operation`.
+     */
+    async syncArgoApplication(input: SyncArgoApplicationInput): Promise<ArgoSyncResult> {
       const path = `/api/v1/applications/${encodeURIComponent(input.application)}`;
-      await request('POST', `${path}/sync`, { name: input.application, prune: false, ...(input.revision ? { revision: input.revision } : {}) });
+      const requestedAt = Date.now();
+      let adopted = false;
+      try {
+        await request('POST', `${path}/sync`, { name: input.application, prune: false });
+      } catch (err) {
+        if (!(err instanceof ArgoHttpError)) throw err;
+        if (!isOperationInProgress(err)) throw failureFromStatus(err.status, `Argo CD POST ${path}/sync`, new Error(err.message));
+        // Argo CD is already syncing (automated sync after the merge): the same Git head, so it is ours.
+        adopted = true;
+      }
       const deadline = Date.now() + input.timeoutMs;
-      for (;;) {
-        const app = await request('GET', path);
-        const result = summarize(input.application, app);
-        heartbeat(result);
+      for (let polls = 1; ; polls++) {
+        const result = summarize(input.application, await call('GET', path), requestedAt, adopted);
+        heartbeat({ ...result, polls });
         if (FINISHED_OPERATION.has(result.operation) && SETTLED_HEALTH.has(result.health)) return result;
         if (Date.now() >= deadline) return { ...result, operation: `${result.operation} (timed out)` };
         await pause(config?.pollIntervalMs ?? 2000);
@@ -85,15 +151,52 @@ export function createArgoActivities(config: ArgoClientConfig | undefined) {
   };
 }
 
-function summarize(application: string, app: Application): ArgoSyncResult {
+/**
+ * The application seen from our sync: `operation` is the phase of OUR operation, or `Pending` while
+ * status.operationState still describes an earlier one. The state is ours when it started no earlier
+ * than our request, give or take the clock skew — or, when we adopted an operation that was already
+ * running, whatever started before; in both cases a finished state while an operation is still
+ * requested (Argo CD clears `operation` only when the controller finished it) is the previous one.
+ */
+function summarize(application: string, app: Application, requestedAt: number, adopted: boolean): ArgoSyncResult {
+  const state = app.status?.operationState;
+  const pending = app.operation !== undefined && app.operation !== null;
+  const phase = state?.phase ?? 'Unknown';
+  const ours = state !== undefined && (adopted || startedSince(state.startedAt, requestedAt)) && !(pending && FINISHED_OPERATION.has(phase));
+  const revision = (ours ? state.syncResult?.revision : undefined) ?? app.status?.sync?.revision;
   return {
     application,
     status: app.status?.sync?.status ?? 'Unknown',
     health: app.status?.health?.status ?? 'Unknown',
-    operation: app.status?.operationState?.phase ?? 'Unknown',
-    revision: app.status?.sync?.revision,
+    operation: ours ? phase : 'Pending',
+    ...(revision ? { revision } : {}),
+    ...(ours && state.startedAt ? { operationStartedAt: state.startedAt } : {}),
+    ...(adopted ? { adopted } : {}),
     at: new Date().toISOString(),
   };
+}
+
+function startedSince(startedAt: string | undefined, requestedAt: number): boolean {
+  const started = startedAt ? Date.parse(startedAt) : Number.NaN;
+  return !Number.isNaN(started) && started >= requestedAt - CLOCK_SKEW_MS;
+}
+
+/** Argo CD's 400 FailedPrecondition (gRPC code 9) "another operation is already in progress". */
+function isOperationInProgress(err: ArgoHttpError): boolean {
+  return err.status === 400 && (err.grpcCode === 9 || /another operation is already in progress/i.test(err.message));
+}
+
+function grpcCodeOf(text: string): number | undefined {
+  const body = safeJson(text);
+  const code = typeof body === 'object' && body !== null ? (body as { code?: unknown }).code : undefined;
+  return typeof code === 'number' ? code : undefined;
+}
+
+/** The message of an Argo CD error body (`{error, code, message}`), else its text; always redacted. */
+function errorDetail(text: string): string {
+  const body = safeJson(text);
+  const message = typeof body === 'object' && body !== null ? (body as { message?: unknown; error?: unknown }).message ?? (body as { error?: unknown }).error : undefined;
+  return redact(typeof message === 'string' && message !== '' ? message : text.slice(0, 300)).slice(0, 300);
 }
 
 function safeJson(text: string): unknown {
