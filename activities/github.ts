@@ -1,13 +1,17 @@
 /**
  * GitHub activities: the GitOps side of the restart. Read the manifests at a ref, open the one PR per
- * incident that bumps restartedAt (and resets replicas), merge it or wait for a human to, and open the
- * revert PR for a rollback.
+ * incident that bumps restartedAt (and resets replicas), merge it or wait for a human to, close it
+ * with a comment when the incident ends without it, and open the revert PR for a rollback.
  *
  * Every write is idempotent, because Temporal may run an activity again after it already acted:
- * - the branch is named from the workflow ID (`agentruns/<workflowId>`) and reused when it exists;
+ * - the branch is named per incident RUN (`agentruns/<workflowId>/<first 8 of runId>`; every incident
+ *   of a target shares the workflow ID) and reused when it exists;
  * - the commit is skipped when the branch's file already carries this restartedAt, and made with the
  *   file's blob sha as precondition (GitHub answers 409 to a stale sha: re-read and retry once);
- * - an open (or merged) PR for the branch is returned instead of opening a second one.
+ * - an open (or merged) PR for the branch is returned instead of opening a second one — but only when
+ *   its head carries this incident's change: another incident's PR on the same branch name is a
+ *   ConflictError, never adopted;
+ * - a close comment is posted once (an identical comment already there is not posted again).
  *
  * Octokit errors become the named failures of ./errors by HTTP status (404 NotFoundError, 401/403
  * NotAllowedError, 409/405 ConflictError, 400/422 InputError, anything else UpstreamError, retryable).
@@ -110,6 +114,12 @@ export interface ReadGitOpsFactsInput extends RepoSelector {
 
 export interface OpenRestartPullRequestInput extends RepoSelector {
   workflowId: string;
+  /**
+   * The incident's run ID: the branch becomes `agentruns/<workflowId>/<first 8 chars>`, unique per
+   * incident. Without it (direct callers) the branch is `agentruns/<workflowId>`, shared by every
+   * incident of the target.
+   */
+  runId?: string;
   deploymentPath: string;
   /** ISO-8601; decided once by the workflow so every attempt writes the same value. */
   restartedAt: string;
@@ -133,11 +143,22 @@ export interface WaitForMergeInput extends PullRequestSelector {
 
 export interface OpenRevertPullRequestInput extends RepoSelector {
   workflowId: string;
+  /** As for the restart PR: the branch becomes `agentruns/<workflowId>/<first 8 chars>-revert`. */
+  runId?: string;
   /** The merged restart PR to revert. */
   pr: PullRequestRecord;
   deploymentPath: string;
   body: string;
   title?: string;
+}
+
+export interface ClosePullRequestInput {
+  owner?: string;
+  repo?: string;
+  /** The PR to close, as an earlier activity returned it (its `changes` are kept). */
+  pr: PullRequestRecord;
+  /** Why it is closed; posted as a comment (redacted) before closing. */
+  comment: string;
 }
 
 /** Failure types thrown by waitForMerge besides the named ones of ./errors (both non-retryable). */
@@ -159,6 +180,7 @@ const pullSchema = z.object({
   head: z.object({ ref: z.string(), sha: z.string() }),
 });
 type Pull = z.infer<typeof pullSchema>;
+const commentSchema = z.object({ id: z.number(), body: z.string().nullable().optional() });
 
 // ---------------------------------------------------------------------------------------------------
 // The activities
@@ -200,6 +222,11 @@ export function createGitHubActivities(deps: GitHubActivityDeps) {
     } catch (err) {
       // Another attempt created it between our read and our write: that is the branch we want.
       if (statusOf(err) === 422 && /already exists/i.test(messageOf(err)) && (await branchSha(r, branch))) return;
+      // Git cannot hold `a/b` beside a branch `a`: an old per-workflow branch blocks the per-run one.
+      const blocking = statusOf(err) === 422 ? await blockingBranch(r, branch) : null;
+      if (blocking) {
+        throw namedFailure('ConflictError', `cannot create branch ${branch}: the branch ${blocking} exists (left by an earlier incident?); delete it and retry`);
+      }
       throw toFailure(`create branch ${branch}`, err);
     }
   };
@@ -230,6 +257,31 @@ export function createGitHubActivities(deps: GitHubActivityDeps) {
         throw toFailure(`commit ${path} on ${branch}`, err);
       }
     }
+  };
+
+  /** A branch that is a path prefix of `branch` (git refuses `a/b` while `a` exists). */
+  const blockingBranch = async (r: Repo, branch: string): Promise<string | null> => {
+    const parts = branch.split('/');
+    for (let i = 1; i < parts.length; i++) {
+      const prefix = parts.slice(0, i).join('/');
+      if (await branchSha(r, prefix)) return prefix;
+    }
+    return null;
+  };
+
+  /**
+   * An existing PR for the branch may be reused only when its head holds what this incident writes;
+   * anything else (another incident's PR, merged or stale, on the same branch name) is a conflict: a
+   * different branch is not possible without a different name.
+   */
+  const reusable = async (r: Repo, pull: Pull, path: string, isOurs: (text: string) => boolean, what: string): Promise<Pull> => {
+    const head = await readFile(r, path, pull.head.sha);
+    if (isOurs(head.text)) return pull;
+    throw namedFailure(
+      'ConflictError',
+      `PR #${pull.number} (${isMerged(pull) ? 'merged' : pull.state}) on branch ${pull.head.ref} does not carry ${what}: it belongs to another incident. ` +
+        'Not reusing it; pass this incident\'s runId so it gets its own branch, or close/delete the old PR and branch.',
+    );
   };
 
   /** The open PR for the branch, else a merged one; a PR closed without merge does not count. */
@@ -292,7 +344,7 @@ export function createGitHubActivities(deps: GitHubActivityDeps) {
     /** The restart PR of this incident: opened once, found again on every later attempt. */
     async openRestartPullRequest(input: OpenRestartPullRequestInput): Promise<PullRequestRecord> {
       const r = repoOf(input);
-      const branch = incidentBranch(input.workflowId);
+      const branch = incidentBranch(input.workflowId, input.runId);
       const patchOf = (text: string): RestartPatch =>
         manifest(() => applyRestartPatch(text, { restartedAt: input.restartedAt, expectedReplicas: input.expectedReplicas }), input.deploymentPath);
 
@@ -302,8 +354,9 @@ export function createGitHubActivities(deps: GitHubActivityDeps) {
       const planned = patchOf(base.text);
       if (input.dryRun) return { number: 0, url: '', branch, merged: false, dryRun: true, changes: planned.changes };
 
-      const existing = await findPull(r, branch);
-      if (existing) {
+      const found = await findPull(r, branch);
+      if (found) {
+        const existing = await reusable(r, found, input.deploymentPath, (text) => carriesRestartedAt(text, input.restartedAt, input.deploymentPath), `this incident's restartedAt ${input.restartedAt}`);
         const changes = planned.changes.length > 0 ? planned.changes : await mergedChanges(existing);
         return toRecord(existing, changes);
       }
@@ -312,7 +365,7 @@ export function createGitHubActivities(deps: GitHubActivityDeps) {
       }
 
       await ensureBranch(r, branch, baseSha);
-      const message = redact(`${input.title}\n\n${planned.changes.map((c) => `- ${c}`).join('\n')}\n\nAgentRuns-Workflow: ${input.workflowId}\n`);
+      const message = redact(`${input.title}\n\n${planned.changes.map((c) => `- ${c}`).join('\n')}\n\nAgentRuns-Workflow: ${input.workflowId}\n${input.runId ? `AgentRuns-Run: ${input.runId}\n` : ''}`);
       await commitFile(r, branch, input.deploymentPath, message, (current) => {
         const patch = patchOf(current);
         return patch.changes.length === 0 ? null : patch.text;
@@ -391,13 +444,44 @@ export function createGitHubActivities(deps: GitHubActivityDeps) {
     },
 
     /**
+     * Closes a PR this incident opened and will not merge, after posting `comment` on it (redacted).
+     * Idempotent: a PR already closed is returned as it is (nothing posted), a merged PR is returned
+     * unchanged (no comment: it did its work), and a comment identical to one already on the PR (an
+     * earlier attempt's) is not posted twice. A dry-run record (number 0) has nothing to close.
+     */
+    async closePullRequest(input: ClosePullRequestInput): Promise<PullRequestRecord> {
+      if (input.pr.dryRun || input.pr.number === 0) return input.pr;
+      const { r, number, prior } = selected({ owner: input.owner, repo: input.repo, pr: input.pr });
+      const changes = prior?.changes ?? [];
+      const pull = await getPull(r, number);
+      if (isMerged(pull) || pull.state === 'closed') return toRecord(pull, changes);
+
+      const body = clip(redact(input.comment), GITHUB_BODY_LIMIT);
+      const { data: comments } = await call(`list comments of pull request #${number}`, () =>
+        octokit.rest.issues.listComments({ owner: r.owner, repo: r.repo, issue_number: number, per_page: 100 }),
+      );
+      if (!z.array(commentSchema).parse(comments).some((c) => c.body === body)) {
+        await call(`comment on pull request #${number}`, () => octokit.rest.issues.createComment({ owner: r.owner, repo: r.repo, issue_number: number, body }));
+      }
+      try {
+        const { data } = await octokit.rest.pulls.update({ owner: r.owner, repo: r.repo, pull_number: number, state: 'closed' });
+        return toRecord(pullSchema.parse(data), changes);
+      } catch (err) {
+        // Merged or closed by someone else meanwhile: the PR is in a final state either way.
+        const again = await getPull(r, number);
+        if (isMerged(again) || again.state === 'closed') return toRecord(again, changes);
+        throw toFailure(`close pull request #${number}`, err);
+      }
+    },
+
+    /**
      * Rollback: a PR restoring the deployment manifest as it was before the restart PR merged. Refused
      * (ConflictError) when the file changed since, so a revert never undoes someone else's change.
      */
     async openRevertPullRequest(input: OpenRevertPullRequestInput): Promise<PullRequestRecord> {
       const r = repoOf(input);
-      const branch = `${incidentBranch(input.workflowId)}-revert`;
-      const existing = await findPull(r, branch);
+      const branch = `${incidentBranch(input.workflowId, input.runId)}-revert`;
+      const found = await findPull(r, branch);
 
       const restart = input.pr.merged && input.pr.mergeSha ? input.pr : toRecord(await getPull(r, input.pr.number), input.pr.changes);
       if (!restart.merged || !restart.mergeSha) {
@@ -412,7 +496,10 @@ export function createGitHubActivities(deps: GitHubActivityDeps) {
       const before = await readFile(r, input.deploymentPath, parent);
       const after = await readFile(r, input.deploymentPath, mergeSha);
       const changes = describeRevert(after.text, before.text, input.deploymentPath);
-      if (existing) return toRecord(existing, changes);
+      if (found) {
+        const existing = await reusable(r, found, input.deploymentPath, (text) => text === before.text, `the manifest as it was before PR #${restart.number}`);
+        return toRecord(existing, changes);
+      }
 
       const baseSha = await branchSha(r, r.baseBranch);
       if (!baseSha) throw namedFailure('NotFoundError', `base branch ${r.baseBranch} of ${r.owner}/${r.repo} not found`);
@@ -426,7 +513,7 @@ export function createGitHubActivities(deps: GitHubActivityDeps) {
 
       await ensureBranch(r, branch, baseSha);
       const title = clip(redact(input.title ?? `Revert #${restart.number}: restore ${input.deploymentPath}`), GITHUB_TITLE_LIMIT);
-      const message = redact(`${title}\n\nThis reverts the restart of PR #${restart.number} (${mergeSha}).\n\nAgentRuns-Workflow: ${input.workflowId}\n`);
+      const message = redact(`${title}\n\nThis reverts the restart of PR #${restart.number} (${mergeSha}).\n\nAgentRuns-Workflow: ${input.workflowId}\n${input.runId ? `AgentRuns-Run: ${input.runId}\n` : ''}`);
       await commitFile(r, branch, input.deploymentPath, message, (text) => (text === before.text ? null : before.text));
       const pull = await openPull(r, branch, title, clip(redact(input.body), GITHUB_BODY_LIMIT));
       return toRecord(pull, changes);
@@ -439,15 +526,34 @@ export type GitHubActivities = ReturnType<typeof createGitHubActivities>;
 // ---------------------------------------------------------------------------------------------------
 // Helpers
 
-/** `agentruns/<workflowId>` with anything git refuses in a branch name replaced by `-`. */
-export function incidentBranch(workflowId: string): string {
-  const safe = workflowId
+/**
+ * `agentruns/<workflowId>/<first 8 chars of runId>` — one branch per incident run — or, without a run
+ * ID, `agentruns/<workflowId>`; anything git refuses in a branch name is replaced by `-`.
+ */
+export function incidentBranch(workflowId: string, runId?: string): string {
+  const safe = branchPart(workflowId);
+  if (!safe) throw namedFailure('InputError', `workflow ID ${JSON.stringify(workflowId)} gives no usable branch name`);
+  if (runId === undefined) return `agentruns/${safe}`;
+  const run = branchPart(runId.slice(0, 8));
+  if (!run) throw namedFailure('InputError', `run ID ${JSON.stringify(runId)} gives no usable branch name`);
+  return `agentruns/${safe}/${run}`;
+}
+
+function branchPart(text: string): string {
+  return text
     .replace(/[^A-Za-z0-9._-]+/g, '-')
     .replace(/\.{2,}/g, '.')
     .replace(/^[.-]+|[.-]+$/g, '')
     .replace(/\.lock$/i, '-lock');
-  if (!safe) throw namedFailure('InputError', `workflow ID ${JSON.stringify(workflowId)} gives no usable branch name`);
-  return `agentruns/${safe}`;
+}
+
+/** The manifest's restartedAt is this instant (same text, or the same time written differently). */
+function carriesRestartedAt(text: string, restartedAt: string, path: string): boolean {
+  const current = manifest(() => readManifestFacts(text), path).restartedAt;
+  if (current === null || current === undefined) return false;
+  if (current === restartedAt) return true;
+  const [a, b] = [Date.parse(current), Date.parse(restartedAt)];
+  return !Number.isNaN(a) && a === b;
 }
 
 function isMerged(pull: Pull): boolean {

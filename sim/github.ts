@@ -1,13 +1,14 @@
 /**
  * Simulated GitHub REST API for the GitOps repository: the calls `@octokit/rest` makes for the restart
- * PR (refs, contents, pulls, merge, PR files and commits), served on 127.0.0.1 and backed by a real
+ * PR (refs, contents, pulls, merge, PR files and commits, issue comments on PRs), served on 127.0.0.1 and backed by a real
  * bare git repository in a temporary directory, so history is real and every `sha` in the API is the
  * git object id (blob sha for contents, commit sha for refs and merges).
  *
  * It rejects what GitHub rejects: bad or missing token (401), unknown routes and wrong methods (404),
  * malformed JSON (400 "Problems parsing JSON"), a contents PUT on an existing file without `sha` (422)
  * or with a stale one (409), a second open PR for the same head (422), a PR without commits (422),
- * merging a PR that is not open (405) or whose head moved (409). Requests are handled one at a time,
+ * merging a PR that is not open (405) or whose head moved (409), a PR update with a bad `state` (422), a
+ * comment without `body` (422) or on an unknown issue (404). Requests are handled one at a time,
  * like a single GitHub shard, and logged (method, path, status; never headers) for assertions.
  *
  * The programmatic side is what a test or the demo needs: merge or close a PR "as a human", commit
@@ -412,6 +413,15 @@ export interface SimPullRequest {
   frozenBaseSha: string | null;
 }
 
+/** A comment on a PR's conversation (issue comments share the PR's number). */
+export interface SimComment {
+  id: number;
+  issue: number;
+  body: string;
+  user: string;
+  createdAt: string;
+}
+
 export interface MergeEvent {
   number: number;
   base: string;
@@ -451,6 +461,8 @@ const DOCS = {
   refs: 'https://docs.github.com/rest/git/refs#create-a-reference',
   pulls: 'https://docs.github.com/rest/pulls/pulls#create-a-pull-request',
   merge: 'https://docs.github.com/rest/pulls/pulls#merge-a-pull-request',
+  update: 'https://docs.github.com/rest/pulls/pulls#update-a-pull-request',
+  comments: 'https://docs.github.com/rest/issues/comments#create-an-issue-comment',
 };
 
 const HUMAN: Identity = { name: 'On-call Human', email: 'oncall@example.com' };
@@ -470,6 +482,7 @@ export class GitHubSim {
   /** Errors thrown by onMerge listeners (a merge never fails because a listener did). */
   readonly listenerErrors: Error[] = [];
   private readonly pullRequests: SimPullRequest[] = [];
+  private readonly issueComments: SimComment[] = [];
   private readonly listeners = new Set<(event: MergeEvent) => void | Promise<void>>();
   private readonly pendingListeners = new Set<Promise<void>>();
   private faults: Array<Fault & { left: number }> = [];
@@ -531,6 +544,11 @@ export class GitHubSim {
   /** A snapshot of every PR, oldest first. */
   pulls(): SimPullRequest[] {
     return this.pullRequests.map((pr) => ({ ...pr }));
+  }
+
+  /** Comments posted on the PRs' conversations (all, or one PR's), oldest first. */
+  comments(prNumber?: number): SimComment[] {
+    return this.issueComments.filter((c) => prNumber === undefined || c.issue === prNumber).map((c) => ({ ...c }));
   }
 
   /** The PR's unified diff against the point where it left its base (as the GitHub PR page shows it). */
@@ -708,6 +726,8 @@ export class GitHubSim {
       { method: 'POST', pattern: /^\/pulls$/, handler: async (c) => this.createPull(await c.body()) },
       { method: 'GET', pattern: /^\/pulls\/(\d+)$/, handler: (c) => this.getPull(Number(c.params[0]), c.accept) },
       { method: 'PATCH', pattern: /^\/pulls\/(\d+)$/, handler: async (c) => this.updatePull(Number(c.params[0]), await c.body()) },
+      { method: 'GET', pattern: /^\/issues\/(\d+)\/comments$/, handler: (c) => this.listComments(Number(c.params[0]), c.query) },
+      { method: 'POST', pattern: /^\/issues\/(\d+)\/comments$/, handler: async (c) => this.createComment(Number(c.params[0]), await c.body()) },
       { method: 'GET', pattern: /^\/pulls\/(\d+)\/files$/, handler: (c) => this.pullFiles(Number(c.params[0])) },
       { method: 'GET', pattern: /^\/pulls\/(\d+)\/merge$/, handler: (c) => this.checkMerged(Number(c.params[0])) },
       {
@@ -871,17 +891,17 @@ export class GitHubSim {
 
   private async updatePull(n: number, body: Json): Promise<{ status: number; body: unknown }> {
     const pr = this.pull(n);
-    const state = optionalString(body, 'state', DOCS.pulls);
-    const title = optionalString(body, 'title', DOCS.pulls);
-    const text = optionalString(body, 'body', DOCS.pulls);
+    const state = optionalString(body, 'state', DOCS.update);
+    const title = optionalString(body, 'title', DOCS.update);
+    const text = optionalString(body, 'body', DOCS.update);
     if (state !== undefined && state !== 'open' && state !== 'closed') {
-      throw validation([{ resource: 'PullRequest', field: 'state', code: 'invalid' }], DOCS.pulls);
+      throw validation([{ resource: 'PullRequest', field: 'state', code: 'invalid' }], DOCS.update);
     }
     if (title !== undefined) pr.title = title;
     if (text !== undefined) pr.body = text;
     if (state === 'closed' && pr.state === 'open') await this.closePull(pr);
     if (state === 'open' && pr.state === 'closed') {
-      if (pr.merged) throw validation([{ resource: 'PullRequest', code: 'custom', message: 'state cannot be changed. The pull request has been merged.' }], DOCS.pulls);
+      if (pr.merged) throw validation([{ resource: 'PullRequest', code: 'custom', message: 'state cannot be changed. The pull request has been merged.' }], DOCS.update);
       pr.state = 'open';
       pr.closedAt = null;
       pr.frozenHeadSha = null;
@@ -889,6 +909,46 @@ export class GitHubSim {
     }
     pr.updatedAt = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
     return { status: 200, body: await this.pullJson(pr, true) };
+  }
+
+  private listComments(n: number, query: URLSearchParams): Promise<{ status: number; body: unknown }> {
+    this.pull(n);
+    const perPage = Math.min(Number(query.get('per_page') ?? 30) || 30, 100);
+    const page = Math.max(Number(query.get('page') ?? 1) || 1, 1);
+    const list = this.issueComments.filter((c) => c.issue === n).slice((page - 1) * perPage, page * perPage);
+    return Promise.resolve({ status: 200, body: list.map((c) => this.commentJson(c)) });
+  }
+
+  private createComment(n: number, body: Json): Promise<{ status: number; body: unknown }> {
+    this.pull(n);
+    const text = requireString(body, 'body', DOCS.comments);
+    if (text.trim() === '') throw validation([{ resource: 'IssueComment', field: 'body', code: 'missing_field' }], DOCS.comments);
+    if (text.length > 65_536) throw validation([{ resource: 'IssueComment', code: 'custom', field: 'body', message: 'body is too long (maximum is 65536 characters)' }], DOCS.comments);
+    const comment: SimComment = {
+      id: 5000 + this.issueComments.length + 1,
+      issue: n,
+      body: text,
+      user: this.options.login,
+      createdAt: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    };
+    this.issueComments.push(comment);
+    return Promise.resolve({ status: 201, body: this.commentJson(comment) });
+  }
+
+  private commentJson(c: SimComment): Json {
+    const { owner, repo } = this.options;
+    return {
+      id: c.id,
+      node_id: `IC_sim${c.id}`,
+      url: `${this.apiBase}/issues/comments/${c.id}`,
+      html_url: `${this.url}/${owner}/${repo}/pull/${c.issue}#issuecomment-${c.id}`,
+      issue_url: `${this.apiBase}/issues/${c.issue}`,
+      body: c.body,
+      user: this.userJson(c.user),
+      created_at: c.createdAt,
+      updated_at: c.createdAt,
+      author_association: 'MEMBER',
+    };
   }
 
   private async pullFiles(n: number): Promise<{ status: number; body: unknown }> {
@@ -1142,7 +1202,7 @@ export class GitHubSim {
       mergeable,
       mergeable_state: pr.state !== 'open' ? 'unknown' : mergeable ? 'clean' : 'dirty',
       merged_by: pr.mergedBy ? this.userJson(pr.mergedBy) : null,
-      comments: 0,
+      comments: this.issueComments.filter((c) => c.issue === pr.number).length,
       review_comments: 0,
       maintainer_can_modify: false,
       commits: await this.git.countCommits(`${from}..${to}`),
@@ -1156,7 +1216,8 @@ export class GitHubSim {
     if (owner !== this.options.owner || repo !== this.options.repo) throw notFound();
     const pr = this.pull(n);
     const state = pr.merged ? `merged by ${pr.mergedBy ?? '?'} at ${pr.mergedAt ?? '?'}` : pr.state;
-    return `#${pr.number} ${pr.title}\n${pr.head} → ${pr.base} (${state})\n\n${pr.body ?? ''}\n\n${await this.diff(n)}`;
+    const comments = this.issueComments.filter((c) => c.issue === n).map((c) => `--- ${c.user} commented at ${c.createdAt}\n${c.body}\n`);
+    return `#${pr.number} ${pr.title}\n${pr.head} → ${pr.base} (${state})\n\n${pr.body ?? ''}\n\n${comments.length ? `${comments.join('\n')}\n` : ''}${await this.diff(n)}`;
   }
 
   /** Runs one mutation (or one whole API request) at a time. */

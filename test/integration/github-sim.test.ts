@@ -7,14 +7,16 @@ import { Octokit } from '@octokit/rest';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createGitHubActivities, createOctokit, type OpenRestartPullRequestInput } from '../../activities/github';
+import { createGitHubActivities, createOctokit, incidentBranch, type OpenRestartPullRequestInput } from '../../activities/github';
 import { GitHubSim, TORGHUT_CONFIGMAP_PATH, TORGHUT_DEPLOYMENT_PATH, TORGHUT_KAFKA_BOOTSTRAP, type MergeEvent } from '../../sim/github';
 
 const OWNER = 'proompteng';
 const REPO = 'lab';
 const TOKEN = 'sim-token-for-tests';
 const WORKFLOW_ID = 'agentruns-torghut-ws-torghut';
-const BRANCH = `agentruns/${WORKFLOW_ID}`;
+/** Temporal run IDs are UUIDs; the branch takes the first 8 characters. */
+const RUN_ID = '0f8e2a1b-3c4d-4e5f-8a9b-0c1d2e3f4a5b';
+const BRANCH = `agentruns/${WORKFLOW_ID}/0f8e2a1b`;
 const RESTARTED_AT = '2026-02-08T10:00:00Z';
 const SEEDED_RESTART = '2026-01-01T09:30:00Z';
 
@@ -34,6 +36,7 @@ async function setup(options: { replicas?: number; throttle?: boolean; token?: s
 function restartInput(overrides: Partial<OpenRestartPullRequestInput> = {}): OpenRestartPullRequestInput {
   return {
     workflowId: WORKFLOW_ID,
+    runId: RUN_ID,
     deploymentPath: TORGHUT_DEPLOYMENT_PATH,
     restartedAt: RESTARTED_AT,
     expectedReplicas: 1,
@@ -325,6 +328,7 @@ describe('merge, facts and rollback', () => {
 
     const revert = await github.openRevertPullRequest({
       workflowId: WORKFLOW_ID,
+      runId: RUN_ID,
       pr: restart,
       deploymentPath: TORGHUT_DEPLOYMENT_PATH,
       body: `Reverts #${restart.number}: the restart did not help.`,
@@ -338,7 +342,7 @@ describe('merge, facts and rollback', () => {
       `-        kubectl.kubernetes.io/restartedAt: "${RESTARTED_AT}" # last GitOps restart`,
       `+        kubectl.kubernetes.io/restartedAt: "${SEEDED_RESTART}" # last GitOps restart`,
     ]);
-    const again = await github.openRevertPullRequest({ workflowId: WORKFLOW_ID, pr: restart, deploymentPath: TORGHUT_DEPLOYMENT_PATH, body: 'again' });
+    const again = await github.openRevertPullRequest({ workflowId: WORKFLOW_ID, runId: RUN_ID, pr: restart, deploymentPath: TORGHUT_DEPLOYMENT_PATH, body: 'again' });
     expect(again).toEqual(revert);
     expect(sim.pulls()).toHaveLength(2);
 
@@ -353,7 +357,7 @@ describe('merge, facts and rollback', () => {
     await sim.commitFile({ branch: 'main', path: TORGHUT_DEPLOYMENT_PATH, content: current.replace('revisionHistoryLimit: 5', 'revisionHistoryLimit: 3'), message: 'tune' });
 
     const failure = await failureOf(
-      github.openRevertPullRequest({ workflowId: WORKFLOW_ID, pr: restart, deploymentPath: TORGHUT_DEPLOYMENT_PATH, body: 'revert' }),
+      github.openRevertPullRequest({ workflowId: WORKFLOW_ID, runId: RUN_ID, pr: restart, deploymentPath: TORGHUT_DEPLOYMENT_PATH, body: 'revert' }),
     );
     expect(failure).toMatchObject({ type: 'ConflictError', nonRetryable: true });
     expect(sim.pulls()).toHaveLength(1);
@@ -364,5 +368,166 @@ describe('merge, facts and rollback', () => {
     const plain = new Octokit({ baseUrl: sim.url, auth: TOKEN });
     const { data } = await plain.rest.git.getRef({ owner: OWNER, repo: REPO, ref: 'heads/main' });
     expect(data.object.sha).toBe(await sim.branchSha('main'));
+  });
+});
+
+describe('one branch per incident run', () => {
+  const SECOND_RUN_ID = '7c6b5a49-3827-4160-9f8e-7d6c5b4a3928';
+  const SECOND_RESTART = '2026-02-09T16:45:00Z';
+
+  it('names the branch agentruns/<workflowId>/<first 8 of runId> (revert: …-revert); without a run ID as before', () => {
+    expect(incidentBranch(WORKFLOW_ID, RUN_ID)).toBe(BRANCH);
+    expect(incidentBranch(WORKFLOW_ID)).toBe(`agentruns/${WORKFLOW_ID}`);
+    expect(incidentBranch('wf with spaces', 'ab..cd/ef-rest')).toBe('agentruns/wf-with-spaces/ab.cd-e');
+    expect(() => incidentBranch(WORKFLOW_ID, '////')).toThrow(/run ID/);
+  });
+
+  it('two incidents of the same target (same workflow ID, different runs) → two branches and two PRs; the second is not the first, merged, PR adopted', async () => {
+    const { sim, github } = await setup({ replicas: 2 });
+    const first = await github.mergePullRequest({ pr: await github.openRestartPullRequest(restartInput()) });
+    expect(first).toMatchObject({ number: 1, branch: BRANCH, merged: true });
+
+    const second = await github.openRestartPullRequest(restartInput({ runId: SECOND_RUN_ID, restartedAt: SECOND_RESTART }));
+
+    expect(second).toMatchObject({ number: 2, branch: `agentruns/${WORKFLOW_ID}/7c6b5a49`, merged: false });
+    expect(second.mergeSha).toBeUndefined();
+    expect(second.changes).toEqual([`restartedAt: ${RESTARTED_AT} → ${SECOND_RESTART}`]);
+    expect(sim.pulls().map((p) => [p.number, p.head, p.state, p.merged])).toEqual([
+      [1, BRANCH, 'closed', true],
+      [2, `agentruns/${WORKFLOW_ID}/7c6b5a49`, 'open', false],
+    ]);
+    expect(changedLines(await sim.diff(2))).toEqual([
+      `-        kubectl.kubernetes.io/restartedAt: "${RESTARTED_AT}" # last GitOps restart`,
+      `+        kubectl.kubernetes.io/restartedAt: "${SECOND_RESTART}" # last GitOps restart`,
+    ]);
+    const [commit] = await sim.commits(second.branch);
+    expect(commit?.subject).toContain('Restart torghut/torghut-ws');
+
+    // Its revert branch is its own too.
+    const revert = await github.openRevertPullRequest({
+      workflowId: WORKFLOW_ID,
+      runId: SECOND_RUN_ID,
+      pr: await github.mergePullRequest({ pr: second }),
+      deploymentPath: TORGHUT_DEPLOYMENT_PATH,
+      body: 'revert',
+    });
+    expect(revert).toMatchObject({ number: 3, branch: `agentruns/${WORKFLOW_ID}/7c6b5a49-revert`, changes: [`restartedAt: ${SECOND_RESTART} → ${RESTARTED_AT}`] });
+  });
+
+  it('an existing PR on the branch that does not carry this restartedAt (an earlier incident\'s, merged or open) → ConflictError, nothing written', async () => {
+    const { sim, github } = await setup();
+    // Without a run ID every incident of the target shares one branch name.
+    const legacy = restartInput({ runId: undefined });
+    const merged = await github.mergePullRequest({ pr: await github.openRestartPullRequest(legacy) });
+    expect(merged.branch).toBe(`agentruns/${WORKFLOW_ID}`);
+    let writes = sim.writes().length;
+
+    const adopted = await failureOf(github.openRestartPullRequest({ ...legacy, restartedAt: SECOND_RESTART }));
+    expect(adopted).toMatchObject({ type: 'ConflictError', nonRetryable: true });
+    expect(adopted.message).toContain(`PR #1 (merged) on branch agentruns/${WORKFLOW_ID} does not carry this incident's restartedAt ${SECOND_RESTART}`);
+    expect(sim.writes()).toHaveLength(writes);
+
+    // The same with a stale OPEN PR left on a per-run branch (another workflow ID: the legacy branch
+    // agentruns/<WORKFLOW_ID> would block agentruns/<WORKFLOW_ID>/… in git).
+    const other = { workflowId: 'agentruns-torghut-ws-other', runId: SECOND_RUN_ID };
+    const stale = await github.openRestartPullRequest(restartInput({ ...other, restartedAt: '2026-02-09T12:00:00Z' }));
+    writes = sim.writes().length;
+    const open = await failureOf(github.openRestartPullRequest(restartInput({ ...other, restartedAt: SECOND_RESTART })));
+    expect(open).toMatchObject({ type: 'ConflictError' });
+    expect(open.message).toContain(`PR #${stale.number} (open)`);
+    expect(sim.writes()).toHaveLength(writes);
+    expect(sim.pulls()).toHaveLength(2);
+  });
+
+  it('an old per-workflow branch that blocks the per-run one (git: a/b beside a) → ConflictError naming the branch to delete', async () => {
+    const { sim, github } = await setup();
+    await github.openRestartPullRequest(restartInput({ runId: undefined }));
+    const failure = await failureOf(github.openRestartPullRequest(restartInput({ restartedAt: SECOND_RESTART })));
+    expect(failure).toMatchObject({ type: 'ConflictError', nonRetryable: true });
+    expect(failure.message).toContain(`cannot create branch ${BRANCH}: the branch agentruns/${WORKFLOW_ID} exists`);
+    expect(sim.pulls()).toHaveLength(1);
+  });
+});
+
+describe('closing a PR the incident will not merge', () => {
+  it('posts the comment (redacted), closes the PR; asking again changes nothing', async () => {
+    const { sim, github } = await setup();
+    const opened = await github.openRestartPullRequest(restartInput());
+    const leaked = 'ghp_abcdefghijklmnopqrstuvwxyz0123456789';
+
+    const closed = await github.closePullRequest({ pr: opened, comment: `Incident rejected by oncall-bob; closing (token ${leaked}).` });
+
+    expect(closed).toMatchObject({ number: opened.number, branch: BRANCH, merged: false, changes: opened.changes });
+    expect(sim.pulls()[0]).toMatchObject({ state: 'closed', merged: false });
+    expect(sim.comments(opened.number).map((c) => c.body)).toEqual(['Incident rejected by oncall-bob; closing (token [REDACTED]).']);
+    expect(sim.writes().slice(-2).map((w) => [w.method, w.path, w.status])).toEqual([
+      ['POST', `/repos/${OWNER}/${REPO}/issues/${opened.number}/comments`, 201],
+      ['PATCH', `/repos/${OWNER}/${REPO}/pulls/${opened.number}`, 200],
+    ]);
+
+    const writes = sim.writes().length;
+    expect(await github.closePullRequest({ pr: opened, comment: 'again' })).toEqual(closed);
+    expect(sim.writes()).toHaveLength(writes);
+    expect(sim.comments()).toHaveLength(1);
+  });
+
+  it('a merged PR is returned unchanged, without a comment; a dry-run record has nothing to close', async () => {
+    const { sim, github } = await setup();
+    const merged = await github.mergePullRequest({ pr: await github.openRestartPullRequest(restartInput()) });
+    const writes = sim.writes().length;
+    expect(await github.closePullRequest({ pr: merged, comment: 'not needed' })).toEqual(merged);
+    expect(sim.writes()).toHaveLength(writes);
+    expect(sim.comments()).toEqual([]);
+
+    const dryRun = { number: 0, url: '', branch: BRANCH, merged: false, dryRun: true, changes: [] };
+    expect(await github.closePullRequest({ pr: dryRun, comment: 'x' })).toEqual(dryRun);
+    expect(sim.writes()).toHaveLength(writes);
+  });
+
+  it('an attempt that commented but failed to close → the retry closes it without commenting twice', async () => {
+    const { sim, github } = await setup();
+    const opened = await github.openRestartPullRequest(restartInput());
+    sim.failNext({ method: 'PATCH', path: /\/pulls\/\d+$/, status: 502, message: 'Server Error', times: 4 });
+    const failure = await failureOf(github.closePullRequest({ pr: opened, comment: 'Expired: nobody approved within 30 minutes.' }));
+    expect(failure).toMatchObject({ type: 'UpstreamError', nonRetryable: false });
+    expect(sim.pulls()[0]?.state).toBe('open');
+
+    await github.closePullRequest({ pr: opened, comment: 'Expired: nobody approved within 30 minutes.' });
+    expect(sim.pulls()[0]?.state).toBe('closed');
+    expect(sim.comments(opened.number)).toHaveLength(1);
+  });
+
+  it('an unknown PR → NotFoundError', async () => {
+    const { github } = await setup();
+    const failure = await failureOf(github.closePullRequest({ pr: { number: 42, url: '', branch: BRANCH, merged: false, changes: [] }, comment: 'x' }));
+    expect(failure).toMatchObject({ type: 'NotFoundError', nonRetryable: true });
+  });
+
+  it('the sim answers the comment and close endpoints as GitHub does: 401, 404, 422', async () => {
+    const { sim, github } = await setup();
+    const opened = await github.openRestartPullRequest(restartInput());
+    const call = async (method: string, path: string, body?: unknown, token: string | null = TOKEN) => {
+      const res = await fetch(`${sim.url}/repos/${OWNER}/${REPO}${path}`, {
+        method,
+        headers: { ...(token ? { authorization: `token ${token}` } : {}), 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    expect(await call('POST', `/issues/${opened.number}/comments`, { body: 'hi' }, null)).toMatchObject({ status: 401, body: { message: 'Requires authentication' } });
+    expect(await call('PATCH', `/pulls/${opened.number}`, { state: 'closed' }, 'wrong')).toMatchObject({ status: 401, body: { message: 'Bad credentials' } });
+    expect(await call('POST', '/issues/99/comments', { body: 'hi' })).toMatchObject({ status: 404, body: { message: 'Not Found' } });
+    expect(await call('PATCH', '/pulls/99', { state: 'closed' })).toMatchObject({ status: 404 });
+    expect(await call('POST', `/issues/${opened.number}/comments`, {})).toMatchObject({ status: 422 });
+    expect(await call('PATCH', `/pulls/${opened.number}`, { state: 'merged' })).toMatchObject({
+      status: 422,
+      body: { message: 'Validation Failed', errors: [{ resource: 'PullRequest', field: 'state', code: 'invalid' }] },
+    });
+    expect(sim.pulls()[0]?.state).toBe('open');
+    expect(sim.comments()).toEqual([]);
+
+    const posted = await call('POST', `/issues/${opened.number}/comments`, { body: 'looks good' });
+    expect(posted).toMatchObject({ status: 201, body: { body: 'looks good', user: { login: 'agentruns-bot' } } });
+    expect(await call('GET', `/issues/${opened.number}/comments`)).toMatchObject({ status: 200, body: [{ body: 'looks good' }] });
   });
 });
