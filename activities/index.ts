@@ -57,6 +57,7 @@ export function createActivities(deps: ActivityDeps) {
     mergePullRequest: withGitHub('mergePullRequest'),
     waitForMerge: withGitHub('waitForMerge'),
     openRevertPullRequest: withGitHub('openRevertPullRequest'),
+    closePullRequest: withGitHub('closePullRequest'),
 
     ...createArgoActivities(deps.argo),
     ...createSlackActivities({ client: deps.slack?.client, namespace: deps.slack?.namespace }),

@@ -152,7 +152,17 @@ export interface IncidentState {
   decision: DecisionRecord | null;
   refusals: RefusalRecord[];
   pullRequest: PullRequestRecord | null;
-  argoSync: { application: string; status: string; health: string; operation?: string; revision?: string; at: string } | null;
+  argoSync: {
+    application: string;
+    status: string;
+    health: string;
+    operation?: string;
+    revision?: string;
+    operationStartedAt?: string;
+    /** True when an operation already running (e.g. auto-sync) was waited for instead of a new sync. */
+    adopted?: boolean;
+    at: string;
+  } | null;
   verification: VerificationRecord | null;
   rollback: { offered: boolean; decision?: DecisionRecord; pullRequest?: PullRequestRecord } | null;
   timings: Record<string, PhaseTiming>;

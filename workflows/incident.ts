@@ -276,12 +276,13 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
     if (decision.emergency) {
       enter('syncing');
       if (state.dryRun) return await close('needs-human', 'dry run: the emergency restart was approved but not performed');
-      await act.patchRestartedAt(target, restartedAt);
+      await act.patchRestartedAt(target, restartedAt, runbook.target.expectedReplicas);
       state.notes.push('emergency direct restart applied through the API: Argo CD will show drift until the GitOps repo is reconciled');
     } else {
       enter('opening-pr');
       state.pullRequest = await act.openRestartPullRequest({
         workflowId: info.workflowId,
+        runId: info.firstExecutionRunId,
         owner: runbook.gitops.owner,
         repo: runbook.gitops.repo,
         baseBranch: runbook.gitops.baseBranch,
@@ -342,6 +343,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
       enter('rolling-back');
       state.rollback.pullRequest = await act.openRevertPullRequest({
         workflowId: info.workflowId,
+        runId: info.firstExecutionRunId,
         owner: runbook.gitops.owner,
         repo: runbook.gitops.repo,
         baseBranch: runbook.gitops.baseBranch,
@@ -358,6 +360,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
     }
     const message = failureText(err);
     state.error = message;
+    await closeAbandonedPullRequest(input, state, message);
     log.error('incident failed', { error: message });
     return await close('failed', `failed in phase ${state.phase}: ${message}`);
   }
@@ -389,6 +392,26 @@ function lastRestartOf(diagnosis: Diagnosis): number | null {
     .map((value) => (value ? Date.parse(value) : NaN))
     .filter((at) => Number.isFinite(at));
   return candidates.length ? Math.max(...candidates) : null;
+}
+
+/**
+ * A restart PR left open by a failed incident would restart the service whenever someone merges it,
+ * with nothing watching: close it, saying why. Best effort — the incident is failing already.
+ */
+async function closeAbandonedPullRequest(input: IncidentInput, state: IncidentState, reason: string): Promise<void> {
+  const pr = state.pullRequest;
+  if (!pr || pr.merged || pr.dryRun || pr.number === 0) return;
+  try {
+    state.pullRequest = await act.closePullRequest({
+      owner: input.runbook.gitops.owner,
+      repo: input.runbook.gitops.repo,
+      pr,
+      comment: `Closed by AgentRuns: incident ${state.workflowId} failed in phase ${state.phase} (${reason}). Nothing was restarted by this PR.`,
+    });
+    state.notes.push(`closed the unmerged PR #${pr.number}`);
+  } catch (err) {
+    state.notes.push(`could not close the unmerged PR #${pr.number}: ${failureText(err)}`);
+  }
 }
 
 /** The innermost message: an activity failure carries the activity's own failure as its cause. */

@@ -58,7 +58,8 @@ describe('gated actuation of torghut-ws', () => {
       // merge: wait — a human merges the PR in GitHub.
       const waiting = await waitForPhase(handle, ['awaiting-merge']);
       const pr = waiting.pullRequest!;
-      expect(pr.branch).toBe(`agentruns/${handle.workflowId}`);
+      // One branch per incident run: a later incident of the same target never adopts this PR.
+      expect(pr.branch).toBe(`agentruns/${handle.workflowId}/${(await handle.describe()).runId.slice(0, 8)}`);
       const diff = await h.env.github.diff(pr.number);
       const changed = diff.split('\n').filter((l) => /^[+-](?![+-])/.test(l));
       expect(changed).toEqual([
@@ -182,6 +183,28 @@ describe('gated actuation of torghut-ws', () => {
     }
   });
 
+  it('nobody merges the PR within the merge timeout → failed, and the unmerged PR is closed with a comment', async () => {
+    await withIncident(
+      {
+        scenario: 'alpaca-406',
+        adjust: (r) => ({ ...fastRunbook(r), gitops: { ...fastRunbook(r).gitops, merge: 'wait', mergeTimeout: '2 seconds', mergePollInterval: '200ms' } }),
+      },
+      async (h, start) => {
+        const handle = await start();
+        await waitForPhase(handle, ['awaiting-approval']);
+        await decide(ctx.client, handle.workflowId, 'approve', { by: 'oncall-alice' });
+        const final = await result(handle);
+        expect(final.outcome).toBe('failed');
+        expect(final.error).toMatch(/merge|time/i);
+        const pr = h.env.github.pulls()[0]!;
+        expect(pr).toMatchObject({ state: 'closed', merged: false });
+        expect(h.env.github.comments(pr.number).map((c) => c.body).join('\n')).toMatch(/Closed by AgentRuns: incident .* failed/);
+        expect(final.notes).toContain(`closed the unmerged PR #${pr.number}`);
+        expect(h.env.kube.snapshot().rollouts).toBe(0);
+      },
+    );
+  });
+
   it('healthy → healthy-no-action without asking anyone', async () => {
     await withIncident({ scenario: 'healthy' }, async (h, start) => {
       const final = await result(await start());
@@ -258,7 +281,7 @@ describe('gated actuation of torghut-ws', () => {
         expect(final.outcome).toBe('verification-failed');
         expect(final.rollback?.decision).toMatchObject({ by: 'oncall-bob' });
         const revert = final.rollback!.pullRequest!;
-        expect(revert.branch).toBe(`agentruns/${handle.workflowId}-revert`);
+        expect(revert.branch).toBe(`agentruns/${handle.workflowId}/${(await handle.describe()).runId.slice(0, 8)}-revert`);
         expect(h.env.github.pulls()).toHaveLength(2);
         const revertDiff = await h.env.github.diff(revert.number);
         expect(revertDiff).toMatch(/^-\s+kubectl\.kubernetes\.io\/restartedAt: "\d{4}-\d\d-\d\dT/m);
