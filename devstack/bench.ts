@@ -7,7 +7,7 @@
 import { decide, incidentStatus } from '../control/incidents';
 import type { IncidentState } from '../domain/incident';
 import { torghutAlertPayload } from './demo-alert';
-import { DEMO_SECRETS, demoRunbook, startServices } from './local-stack';
+import { DEMO_SECRETS, demoRunbook, startServices, type Services } from './local-stack';
 import { startSimEnvironment } from './sim-environment';
 import { quietTemporalRuntime, startDevServer } from './temporal-dev-server';
 
@@ -27,10 +27,7 @@ async function waitFor(client: Parameters<typeof incidentStatus>[0], id: string,
   }
 }
 
-const server = await startDevServer({ headless: true });
-const env = await startSimEnvironment({ scenario: 'alpaca-406', adjustRunbook: demoRunbook, verifyPollIntervalMs: 100 });
-const services = await startServices({ address: server.address, namespace: server.namespace, taskQueue: 'bench', env });
-try {
+async function measure(services: Services): Promise<void> {
   const latencies: number[] = [];
   let workflowId = '';
   let toApproval = 0;
@@ -60,8 +57,22 @@ try {
   console.log(`alert → classified, awaiting approval: ${ms(toApproval)}`);
   console.log(`approval → ${state.outcome} (PR, merge, Argo sync, verification): ${ms(toRemediated)} (poll ${ms(final)})`);
   for (const [phase, t] of Object.entries(state.timings)) console.log(`  phase ${phase.padEnd(20)} ${t.ms === undefined ? '-' : ms(t.ms)}`);
+}
+
+// Each part stopped in `finally`, so that a failure at any step leaves nothing running.
+const server = await startDevServer({ headless: true });
+try {
+  const env = await startSimEnvironment({ scenario: 'alpaca-406', adjustRunbook: demoRunbook, verifyPollIntervalMs: 100 });
+  try {
+    const services = await startServices({ address: server.address, namespace: server.namespace, taskQueue: 'bench', env });
+    try {
+      await measure(services);
+    } finally {
+      await services.stop();
+    }
+  } finally {
+    await env.close();
+  }
 } finally {
-  await services.stop();
-  await env.close();
   await server.stop();
 }

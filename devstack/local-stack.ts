@@ -46,47 +46,69 @@ export interface Services {
 export async function startServices(options: ServicesOptions): Promise<Services> {
   const logger = options.logger ?? createLogger({ level: 'warn' });
   const nativeConnection = await NativeConnection.connect({ address: options.address });
-  const worker = await createIncidentWorker({
-    connection: nativeConnection,
-    namespace: options.namespace,
-    taskQueue: options.taskQueue,
-    activities: options.env.activities,
-    workflowBundle: options.workflowBundle,
-  });
-  const running = worker.run();
-  const connection = await Connection.connect({ address: options.address });
-  const client = new Client({ connection, namespace: options.namespace });
-  const ingress = createIngress({
-    client,
-    taskQueue: options.taskQueue,
-    runbooks: [options.env.runbook],
-    settings: {
-      ALERTMANAGER_TOKEN: DEMO_SECRETS.alertmanagerToken,
-      SLACK_SIGNING_SECRET: DEMO_SECRETS.slackSigningSecret,
-      INGRESS_BODY_LIMIT_BYTES: 1024 * 1024,
-    },
-    slack: createSlackActivities({
-      client: createSlackClient({ token: options.env.tokens.slack, apiUrl: options.env.slack.apiUrl }),
-      channel: options.env.runbook.slack?.channel,
-    }),
-    logger,
-    metrics: createMetrics({ processMetrics: false }),
-    temporalUiUrl: options.temporalUiUrl,
-  });
-  const ingressUrl = await ingress.start({ port: options.ingressPort ?? 0, host: '127.0.0.1' });
-  return {
-    client,
-    worker,
-    ingress,
-    ingressUrl,
-    stop: async () => {
-      await ingress.stop();
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await running;
-      await connection.close();
-      await nativeConnection.close();
-    },
+  // What has been started so far, stopped in reverse order by `stop` — and on a failure further on.
+  let worker: Worker | undefined;
+  let running: Promise<void> | undefined;
+  let connection: Connection | undefined;
+  let ingress: Ingress | undefined;
+  const stop = async () => {
+    const errors: unknown[] = [];
+    const step = async (fn: () => Promise<void> | void) => {
+      try {
+        await fn();
+      } catch (err) {
+        errors.push(err);
+      }
+    };
+    if (ingress) await step(() => ingress!.stop());
+    if (worker) {
+      await step(() => {
+        if (worker!.getState() === 'RUNNING') worker!.shutdown();
+      });
+      if (running) await step(() => running);
+    }
+    if (connection) await step(() => connection!.close());
+    await step(() => nativeConnection.close());
+    if (errors.length === 1) throw errors[0];
+    if (errors.length > 1) throw new AggregateError(errors, 'stopping the services failed');
   };
+  try {
+    worker = await createIncidentWorker({
+      connection: nativeConnection,
+      namespace: options.namespace,
+      taskQueue: options.taskQueue,
+      activities: options.env.activities,
+      workflowBundle: options.workflowBundle,
+    });
+    running = worker.run();
+    // A worker that fails while the rest starts is reported by `stop` (or the failure below), not as an unhandled rejection.
+    running.catch(() => undefined);
+    connection = await Connection.connect({ address: options.address });
+    const client = new Client({ connection, namespace: options.namespace });
+    const started = createIngress({
+      client,
+      taskQueue: options.taskQueue,
+      runbooks: [options.env.runbook],
+      settings: {
+        ALERTMANAGER_TOKEN: DEMO_SECRETS.alertmanagerToken,
+        SLACK_SIGNING_SECRET: DEMO_SECRETS.slackSigningSecret,
+        INGRESS_BODY_LIMIT_BYTES: 1024 * 1024,
+      },
+      slack: createSlackActivities({
+        client: createSlackClient({ token: options.env.tokens.slack, apiUrl: options.env.slack.apiUrl }),
+        channel: options.env.runbook.slack?.channel,
+      }),
+      logger,
+      metrics: createMetrics({ processMetrics: false }),
+      temporalUiUrl: options.temporalUiUrl,
+    });
+    ingress = started;
+    const ingressUrl = await started.start({ port: options.ingressPort ?? 0, host: '127.0.0.1' });
+    return { client, worker, ingress: started, ingressUrl, stop };
+  } catch (err) {
+    await stop().catch(() => undefined);
+    throw err;
+  }
 }
 
 export interface LocalStackOptions {
@@ -135,12 +157,23 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     port: await portOr(options.temporalPort ?? 7233),
     uiPort: await portOr(options.uiPort ?? 8233),
   });
+  // Everything started so far, stopped in reverse order — by `stop`, or when a later step fails.
+  const started: Array<() => Promise<void>> = [() => temporal.stop()];
+  const stop = async () => {
+    const errors: unknown[] = [];
+    for (const stopOne of started.splice(0).reverse()) {
+      await stopOne().catch((err: unknown) => errors.push(err));
+    }
+    if (errors.length === 1) throw errors[0];
+    if (errors.length > 1) throw new AggregateError(errors, 'stopping the local stack failed');
+  };
   try {
     const env = await startSimEnvironment({
       scenario: options.scenario ?? 'alpaca-406',
       adjustRunbook: options.adjustRunbook ?? demoRunbook,
       verifyPollIntervalMs: 1000,
     });
+    started.push(() => env.close());
     const taskQueue = 'agentruns';
     const services = await startServices({
       address: temporal.address,
@@ -150,21 +183,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       env,
       ingressPort: await portOr(options.ingressPort ?? 8080),
     });
+    started.push(() => services.stop());
     const kubeconfigPath = await writeKubeconfig(env.kube, stateDir);
-    return {
-      temporal,
-      env,
-      services,
-      taskQueue,
-      kubeconfigPath,
-      stop: async () => {
-        await services.stop();
-        await env.close();
-        await temporal.stop();
-      },
-    };
+    return { temporal, env, services, taskQueue, kubeconfigPath, stop };
   } catch (err) {
-    await temporal.stop();
+    await stop().catch(() => undefined);
     throw err;
   }
 }

@@ -11,16 +11,13 @@ import { decide, openIncident } from '../control/incidents';
 import type { IncidentState } from '../domain/incident';
 import { createIncidentWorker } from '../worker/create-worker';
 import { demoRunbook } from './local-stack';
-import { startSimEnvironment } from './sim-environment';
-import { ensureTemporalCli, startDevServer } from './temporal-dev-server';
+import { startSimEnvironment, type SimEnvironment } from './sim-environment';
+import { ensureTemporalCli, startDevServer, type DevServer } from './temporal-dev-server';
 
 export const REMEDIATED_HISTORY = 'test/fixtures/histories/remediated-406.json';
 
-const server = await startDevServer({ headless: true });
-const env = await startSimEnvironment({ scenario: 'alpaca-406-two-replicas', adjustRunbook: demoRunbook });
-try {
-  const native = await NativeConnection.connect({ address: server.address });
-  const connection = await Connection.connect({ address: server.address });
+/** Runs one incident to its end on `server` and writes its history. */
+async function record(server: DevServer, env: SimEnvironment, native: NativeConnection, connection: Connection): Promise<void> {
   const client = new Client({ connection, namespace: server.namespace });
   const worker = await createIncidentWorker({ connection: native, namespace: server.namespace, taskQueue: 'record', activities: env.activities });
   const state = await worker.runUntil(async () => {
@@ -51,9 +48,28 @@ try {
   });
   console.log(`recorded ${REMEDIATED_HISTORY}: outcome ${state.outcome}`);
   if (state.outcome !== 'remediated') process.exitCode = 1;
-  await connection.close();
-  await native.close();
+}
+
+// Each part is stopped in `finally`, so that a failure at any step leaves nothing running (an open
+// connection would also keep this script from exiting).
+const server = await startDevServer({ headless: true });
+try {
+  const env = await startSimEnvironment({ scenario: 'alpaca-406-two-replicas', adjustRunbook: demoRunbook });
+  try {
+    const native = await NativeConnection.connect({ address: server.address });
+    try {
+      const connection = await Connection.connect({ address: server.address });
+      try {
+        await record(server, env, native, connection);
+      } finally {
+        await connection.close();
+      }
+    } finally {
+      await native.close();
+    }
+  } finally {
+    await env.close();
+  }
 } finally {
-  await env.close();
   await server.stop();
 }

@@ -6,12 +6,21 @@
  * `go install github.com/temporalio/cli/cmd/temporal@v1.5.1` (later tags carry replace directives
  * and cannot be installed that way). The server starts on free ports with a SQLite file, is waited
  * for until it answers gRPC, and is stopped with its whole process group.
+ *
+ * The server runs in its own process group (so that stopping it also stops anything it started), which
+ * also means nothing stops it when this process goes away. So while it runs: an `exit` hook kills its
+ * group (a crash, `process.exit`, an uncaught exception), and so does Ctrl-C / SIGTERM / SIGHUP when
+ * nothing else in the process handles that signal. Only SIGKILL of this process escapes both; for
+ * that, with $AGENTRUNS_PID_DIR set, the server's pid is kept in
+ * `$AGENTRUNS_PID_DIR/temporal-dev-server-<pid>.pid` while it runs, for an outer script (.ci/run) to
+ * kill exactly that process group.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { once } from 'node:events';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { homedir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { constants, homedir } from 'node:os';
+import { delimiter, dirname, join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import { SEARCH_ATTRIBUTES } from '../domain/search-attributes';
@@ -121,45 +130,116 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await once(child, 'spawn'); // rejects with the spawn error (ENOENT, EACCES)
+  const pid = child.pid!;
+  const guard = guardProcessGroup(pid);
+  child.once('exit', () => guard.release());
 
   const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    try {
-      process.kill(-child.pid!, 'SIGTERM');
-    } catch {
-      return;
+    if (child.exitCode === null && child.signalCode === null) {
+      const timer = setTimeout(() => killGroup(pid, 'SIGKILL'), 5000);
+      if (killGroup(pid, 'SIGTERM')) await exited;
+      clearTimeout(timer);
     }
-    const timer = setTimeout(() => {
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        /* already gone */
-      }
-    }, 5000);
-    await exited;
-    clearTimeout(timer);
+    guard.release();
   };
 
   const address = `127.0.0.1:${port}`;
   const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
-  for (;;) {
-    if (child.exitCode !== null) {
-      throw new Error(`temporal server start-dev exited with ${child.exitCode}:\n${output}`);
-    }
-    try {
-      const connection = await Connection.connect({ address, connectTimeout: 1000 });
-      await connection.workflowService.getSystemInfo({});
-      await connection.close();
-      break;
-    } catch (err) {
-      if (Date.now() > deadline) {
-        await stop();
-        throw new Error(`Temporal dev server did not answer on ${address}: ${(err as Error).message}\n${output}`);
+  try {
+    guard.writePidFile();
+    for (;;) {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        throw new Error(`temporal server start-dev exited with ${child.exitCode ?? child.signalCode}:\n${output}`);
       }
-      await new Promise((r) => setTimeout(r, 250));
+      try {
+        const connection = await Connection.connect({ address, connectTimeout: 1000 });
+        await connection.workflowService.getSystemInfo({});
+        await connection.close();
+        break;
+      } catch (err) {
+        if (Date.now() > deadline) {
+          throw new Error(`Temporal dev server did not answer on ${address}: ${(err as Error).message}\n${output}`);
+        }
+        await new Promise((r) => setTimeout(r, 250));
+      }
     }
+  } catch (err) {
+    await stop();
+    throw err;
   }
   return { address, namespace, uiUrl: uiPort ? `http://127.0.0.1:${uiPort}` : null, process: child, stop };
+}
+
+/** Signals a process group; false when it no longer exists. */
+function killGroup(pid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(-pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The name of the pid file of the dev server `pid` in $AGENTRUNS_PID_DIR (undefined when that is not set). */
+export function devServerPidFile(pid: number): string | undefined {
+  const dir = process.env.AGENTRUNS_PID_DIR;
+  return dir ? join(dir, `temporal-dev-server-${pid}.pid`) : undefined;
+}
+
+const TERMINATING_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+/** Process groups of the dev servers this process runs. */
+const guardedGroups = new Set<number>();
+
+/**
+ * Ctrl-C (and SIGTERM, SIGHUP) would end this process without running `exit` hooks. When nothing else
+ * listens for the signal, exit the way the default action would (128 + signal number), so that the
+ * `exit` hooks stop the servers. When something else does (the CLI's "Ctrl-C stops the stack", the
+ * test runner), it is that code's job to stop them; this handler stays out of its way.
+ */
+const SIGNAL_GUARD = Symbol.for('agentruns.devServerSignalGuard');
+const onTerminatingSignal = Object.assign(
+  (signal: NodeJS.Signals): void => {
+    const others = process.listeners(signal).filter((listener) => !(SIGNAL_GUARD in listener));
+    if (others.length > 0) return;
+    process.exit(128 + (constants.signals[signal] ?? 0));
+  },
+  { [SIGNAL_GUARD]: true },
+);
+
+function guardProcessGroup(pid: number): { writePidFile(): void; release(): void } {
+  const pidFile = devServerPidFile(pid);
+  let released = false;
+  const removePidFile = () => {
+    if (pidFile) rmSync(pidFile, { force: true });
+  };
+  // Synchronous: this is all that runs when the process exits.
+  const onExit = () => {
+    killGroup(pid, 'SIGKILL');
+    try {
+      removePidFile();
+    } catch {
+      /* the process is exiting anyway */
+    }
+  };
+  process.on('exit', onExit);
+  if (guardedGroups.size === 0) for (const signal of TERMINATING_SIGNALS) process.on(signal, onTerminatingSignal);
+  guardedGroups.add(pid);
+  return {
+    writePidFile() {
+      if (!pidFile) return;
+      mkdirSync(dirname(pidFile), { recursive: true });
+      writeFileSync(pidFile, `${pid}\n`);
+    },
+    release() {
+      if (released) return;
+      released = true;
+      process.off('exit', onExit);
+      guardedGroups.delete(pid);
+      if (guardedGroups.size === 0) for (const signal of TERMINATING_SIGNALS) process.off(signal, onTerminatingSignal);
+      removePidFile();
+    },
+  };
 }
 
 let runtimeInstalled = false;

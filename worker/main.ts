@@ -20,13 +20,20 @@ export async function startWorker(settings: Settings, log: (msg: string, meta?: 
   const activities = activitiesFromSettings(settings);
   log('worker starting', { settings: describeSettings(settings), runbook: runbook.id, integrations: integrationsSummary(settings) });
   const connection = await NativeConnection.connect({ address: settings.TEMPORAL_ADDRESS });
-  const worker = await createIncidentWorker({
-    connection,
-    namespace: settings.TEMPORAL_NAMESPACE,
-    taskQueue: settings.TEMPORAL_TASK_QUEUE,
-    activities,
-    workflowBundle: await bundleWorkflows(),
-  });
+  let worker: Worker;
+  try {
+    worker = await createIncidentWorker({
+      connection,
+      namespace: settings.TEMPORAL_NAMESPACE,
+      taskQueue: settings.TEMPORAL_TASK_QUEUE,
+      activities,
+      workflowBundle: await bundleWorkflows(),
+    });
+  } catch (err) {
+    // An open connection would keep the process alive after the error.
+    await connection.close().catch(() => undefined);
+    throw err;
+  }
   const run = worker.run().finally(() => void connection.close());
   log('worker polling', { taskQueue: settings.TEMPORAL_TASK_QUEUE, namespace: settings.TEMPORAL_NAMESPACE });
   return {

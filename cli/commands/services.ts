@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { createLogger } from '../../ingress/logger';
-import { startIngressService } from '../../ingress/service';
+import { startIngressService, type IngressService } from '../../ingress/service';
 import { loadSettings } from '../../runtime/settings';
 import { startWorker } from '../../worker/main';
 import { EXIT } from '../errors';
@@ -32,7 +32,14 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const settings = loadSettings();
   const logger = createLogger({ base: { service: 'agentruns' } });
   const worker = values['with-worker'] ? await startWorker(settings, (msg, meta) => logger.info(msg, meta as Record<string, unknown>)) : undefined;
-  const ingress = await startIngressService(settings, logger);
+  let ingress: IngressService;
+  try {
+    ingress = await startIngressService(settings, logger);
+  } catch (err) {
+    // Without this the running worker keeps the process alive: it would hang instead of exiting with the error.
+    await worker?.shutdown().catch((shutdownErr: unknown) => logger.error('worker shutdown failed', { err: shutdownErr }));
+    throw err;
+  }
   const signal = await untilSignal();
   logger.info('signal received, shutting down', { signal });
   await ingress.stop();

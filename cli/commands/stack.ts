@@ -23,22 +23,74 @@ function describeStack(stack: LocalStack): string {
   ].join('\n');
 }
 
-async function waitForStop(stack: LocalStack): Promise<void> {
+interface StopRequest {
+  /** True once Ctrl-C (SIGINT) or SIGTERM arrived. */
+  readonly requested: boolean;
+  /** Resolves when it arrives. */
+  readonly whenRequested: Promise<void>;
+  dispose(): void;
+}
+
+/**
+ * Listens for Ctrl-C / SIGTERM from now on, so that the stack is stopped — by the caller, in its
+ * `finally` — whatever the command was doing (starting, following the incident, waiting). A second
+ * one exits at once; the dev server's exit hook still stops the Temporal server then.
+ */
+function listenForStop(): StopRequest {
+  let requested = false;
+  let resolveRequested!: () => void;
+  const whenRequested = new Promise<void>((resolve) => (resolveRequested = resolve));
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (requested) {
+      console.error(`${signal} again: exiting without waiting`);
+      process.exit(130);
+    }
+    requested = true;
+    console.log('\nstopping…');
+    resolveRequested();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    get requested() {
+      return requested;
+    },
+    whenRequested,
+    dispose() {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
+async function waitForStop(stop: StopRequest): Promise<void> {
   console.log('\nCtrl-C stops the stack.');
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
-  console.log('stopping…');
-  await stack.stop();
+  await stop.whenRequested;
+}
+
+/** Starts the local stack, runs `body` with it and always stops it afterwards — also on errors and Ctrl-C. */
+async function withLocalStack<T>(scenario: string | undefined, body: (stack: LocalStack, stop: StopRequest) => Promise<T>): Promise<T> {
+  const stop = listenForStop();
+  try {
+    const stack = await startLocalStack({ scenario });
+    try {
+      if (stop.requested) throw new CliError('interrupted', EXIT.failure);
+      return await body(stack, stop);
+    } finally {
+      await stack.stop();
+    }
+  } finally {
+    stop.dispose();
+  }
 }
 
 export async function stackCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { scenario: { type: 'string' } }, strict: true });
-  const stack = await startLocalStack({ scenario: values.scenario });
-  console.log(describeStack(stack));
-  await waitForStop(stack);
-  return EXIT.ok;
+  return withLocalStack(values.scenario, async (stack, stop) => {
+    console.log(describeStack(stack));
+    await waitForStop(stop);
+    return EXIT.ok;
+  });
 }
 
 async function fireAlert(stack: LocalStack): Promise<string> {
@@ -53,10 +105,17 @@ async function fireAlert(stack: LocalStack): Promise<string> {
   return id;
 }
 
-async function follow(stack: LocalStack, workflowId: string, until: (s: IncidentState) => boolean, timeoutMs: number): Promise<IncidentState> {
+async function follow(
+  stack: LocalStack,
+  stop: StopRequest,
+  workflowId: string,
+  until: (s: IncidentState) => boolean,
+  timeoutMs: number,
+): Promise<IncidentState> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
   for (;;) {
+    if (stop.requested) throw new CliError(`interrupted while following incident ${workflowId}`, EXIT.failure);
     const state = await incidentStatus(stack.services.client, workflowId).catch(() => null);
     if (state) {
       const line = `  phase ${state.phase}${state.outcome ? ` → ${state.outcome}` : ''}`;
@@ -65,7 +124,7 @@ async function follow(stack: LocalStack, workflowId: string, until: (s: Incident
       if (until(state)) return state;
     }
     if (Date.now() > deadline) throw new CliError(`incident ${workflowId} did not progress within ${timeoutMs / 1000} s`, EXIT.failure);
-    await new Promise((r) => setTimeout(r, 300));
+    await Promise.race([new Promise((r) => setTimeout(r, 300)), stop.whenRequested]);
   }
 }
 
@@ -77,14 +136,14 @@ export async function demoCommand(argv: string[]): Promise<number> {
   });
   const interactive = Boolean(process.stdin.isTTY) && values['auto-approve'] !== true;
   const keep = values.keep ?? interactive;
-  const stack = await startLocalStack({ scenario: values.scenario ?? 'alpaca-406' });
-  try {
+  // The stack is stopped whatever happens: an error, Ctrl-C, or (with keep) Ctrl-C after the outcome.
+  return withLocalStack(values.scenario ?? 'alpaca-406', async (stack, stop) => {
     console.log(describeStack(stack));
     console.log('\nFiring the demo alert TorghutWsNotReady through the ingress (Alertmanager webhook)…');
     const id = await fireAlert(stack);
     const uiLink = `${stack.temporal.uiUrl}/namespaces/${stack.temporal.namespace}/workflows/${encodeURIComponent(id)}`;
     console.log(`incident ${id}\n  ${uiLink}`);
-    const waiting = await follow(stack, id, (s) => s.phase === 'awaiting-approval' || s.phase === 'closed', 60_000);
+    const waiting = await follow(stack, stop, id, (s) => s.phase === 'awaiting-approval' || s.phase === 'closed', 60_000);
     if (waiting.phase === 'awaiting-approval') {
       console.log(`\nclass ${waiting.classification?.class} → procedure ${waiting.classification?.procedure}: ${waiting.classification?.action}`);
       console.log(`Slack message posted to ${stack.env.runbook.slack?.channel ?? '(no channel)'} in the simulated Slack.`);
@@ -102,7 +161,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
         await decide(stack.services.client, id, 'approve', { by: 'oncall-alice', comment: 'demo auto-approval', channel: 'cli' });
       }
     }
-    const final = await follow(stack, id, (s) => s.phase === 'closed', 30 * 60_000);
+    const final = await follow(stack, stop, id, (s) => s.phase === 'closed', 30 * 60_000);
     console.log(`\noutcome: ${final.outcome}`);
     if (final.pullRequest) console.log(`PR: ${final.pullRequest.url} (${final.pullRequest.changes.join('; ')})`);
     if (final.argoSync) console.log(`Argo CD: ${final.argoSync.application} ${final.argoSync.status}/${final.argoSync.health}`);
@@ -110,9 +169,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
     const pods = stack.env.kube.snapshot().pods.map((p) => `${p.name}${p.ready ? ' (Ready)' : ''}`);
     console.log(`pods now: ${pods.join(', ')}`);
     console.log(`history (the audit trail): ${uiLink}`);
-    if (keep) await waitForStop(stack);
+    if (keep) await waitForStop(stop);
     return final.outcome === 'remediated' ? EXIT.ok : EXIT.failure;
-  } finally {
-    if (!keep) await stack.stop();
-  }
+  });
 }

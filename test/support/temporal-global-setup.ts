@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
-import { startDevServer } from '../../devstack/temporal-dev-server';
+import { startDevServer, type DevServer } from '../../devstack/temporal-dev-server';
 import { bundleWorkflows } from '../../worker/create-worker';
 
 declare module 'vitest' {
@@ -22,14 +22,26 @@ declare module 'vitest' {
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const dir = mkdtempSync(join(tmpdir(), 'agentruns-temporal-'));
-  const server = await startDevServer({ dbFile: join(dir, 'temporal.sqlite') });
-  const bundle = await bundleWorkflows();
-  project.provide('temporalAddress', server.address);
-  project.provide('temporalNamespace', server.namespace);
-  project.provide('temporalUiUrl', server.uiUrl ?? '');
-  project.provide('workflowBundleCode', bundle.code);
-  return async () => {
-    await server.stop();
-    rmSync(dir, { recursive: true, force: true });
+  const teardown = async (server?: DevServer) => {
+    try {
+      await server?.stop();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   };
+  let server: DevServer | undefined;
+  try {
+    server = await startDevServer({ dbFile: join(dir, 'temporal.sqlite') });
+    const bundle = await bundleWorkflows();
+    project.provide('temporalAddress', server.address);
+    project.provide('temporalNamespace', server.namespace);
+    project.provide('temporalUiUrl', server.uiUrl ?? '');
+    project.provide('workflowBundleCode', bundle.code);
+  } catch (err) {
+    // Vitest runs no teardown when the setup fails: stop what was started here and now.
+    await teardown(server).catch(() => undefined);
+    throw err;
+  }
+  const started = server;
+  return () => teardown(started);
 }
