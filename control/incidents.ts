@@ -115,7 +115,8 @@ export async function decide(
       throw new DecisionRefusedError(reason);
     }
     if (err instanceof WorkflowNotFoundError || isAlreadyCompleted(err)) {
-      throw new DecisionRefusedError(`no open incident ${workflowId}${runId ? ` (run ${runId})` : ''}: it has already closed`);
+      const closed = isAlreadyCompleted(err) ? ': it has already closed' : '';
+      throw new DecisionRefusedError(`no open incident ${workflowId}${runId ? ` (run ${runId})` : ''}${closed}`);
     }
     throw err;
   }
