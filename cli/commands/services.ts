@@ -4,11 +4,27 @@
  * runs both in one process for small installations. Both stop gracefully on SIGINT/SIGTERM.
  */
 import { parseArgs } from 'node:util';
-import { createLogger } from '../../ingress/logger';
+import { DefaultLogger, Runtime, type LogLevel as TemporalLogLevel } from '@temporalio/worker';
+import { createLogger, type Logger } from '../../ingress/logger';
 import { startIngressService, type IngressService } from '../../ingress/service';
 import { loadSettings } from '../../runtime/settings';
 import { startWorker } from '../../worker/main';
 import { EXIT } from '../errors';
+
+const LEVELS: Record<TemporalLogLevel, 'debug' | 'info' | 'warn' | 'error'> = {
+  TRACE: 'debug',
+  DEBUG: 'debug',
+  INFO: 'info',
+  WARN: 'warn',
+  ERROR: 'error',
+};
+
+/** The SDK's own logs (worker, workflow `log`, activities) as the same redacted JSON lines as ours. */
+function installJsonRuntimeLogger(logger: Logger): void {
+  Runtime.install({
+    logger: new DefaultLogger('INFO', (entry) => logger[LEVELS[entry.level]](entry.message, { ...entry.meta, source: 'temporal-sdk' })),
+  });
+}
 
 function untilSignal(): Promise<string> {
   return new Promise((resolve) => {
@@ -20,6 +36,7 @@ function untilSignal(): Promise<string> {
 export async function workerCommand(argv: string[]): Promise<number> {
   parseArgs({ args: argv, options: {}, strict: true });
   const logger = createLogger({ base: { service: 'agentruns-worker' } });
+  installJsonRuntimeLogger(logger);
   const worker = await startWorker(loadSettings(), (msg, meta) => logger.info(msg, meta as Record<string, unknown>));
   // Worker.run() itself shuts down on SIGINT/SIGTERM, finishing in-flight tasks.
   await worker.run;
@@ -31,6 +48,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { 'with-worker': { type: 'boolean', default: false } }, strict: true });
   const settings = loadSettings();
   const logger = createLogger({ base: { service: 'agentruns' } });
+  installJsonRuntimeLogger(logger);
   const worker = values['with-worker'] ? await startWorker(settings, (msg, meta) => logger.info(msg, meta as Record<string, unknown>)) : undefined;
   let ingress: IngressService;
   try {
