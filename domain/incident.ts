@@ -183,3 +183,39 @@ export function incidentWorkflowId(config: Pick<RunbookConfig, 'id' | 'target'>,
 export function isApprover(config: Pick<RunbookConfig, 'approvers'>, who: string): boolean {
   return config.approvers.some((a) => a.id === who);
 }
+
+/** The state of an incident as it opens: diagnosing, nothing decided, nothing written. */
+export function openingState(opening: {
+  workflowId: string;
+  runId: string;
+  runbook: { id: string; target: { namespace: string; deployment: string } };
+  trigger: IncidentTrigger;
+  dryRun?: boolean;
+  startedAt: string;
+}): IncidentState {
+  return {
+    workflowId: opening.workflowId,
+    runId: opening.runId,
+    runbookId: opening.runbook.id,
+    target: { namespace: opening.runbook.target.namespace, deployment: opening.runbook.target.deployment },
+    phase: 'diagnosing',
+    outcome: null,
+    startedAt: opening.startedAt,
+    trigger: opening.trigger,
+    dryRun: opening.dryRun === true,
+    // Alerts arrive as alertFired signals (signal-with-start), so the first one is not counted twice.
+    alerts: [],
+    diagnosis: null,
+    classification: null,
+    prerequisite: null,
+    decision: null,
+    refusals: [],
+    pullRequest: null,
+    argoSync: null,
+    verification: null,
+    rollback: null,
+    timings: {},
+    slack: null,
+    notes: [],
+  };
+}

@@ -34,6 +34,7 @@ import { RESTARTED_AT_ANNOTATION, type Diagnosis } from '../domain/diagnosis';
 import { durationMs } from '../domain/duration';
 import {
   DECISION_CHANNELS,
+  openingState,
   type AlertInfo,
   type DecisionChannel,
   type DecisionInput,
@@ -84,36 +85,28 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
   const { runbook } = input;
   const info = workflowInfo();
   const target = diagnosisTarget(runbook);
+  /** Where this incident's GitOps change lives: its own branch per run, in the runbook's repository. */
+  const change = {
+    workflowId: info.workflowId,
+    runId: info.firstExecutionRunId,
+    owner: runbook.gitops.owner,
+    repo: runbook.gitops.repo,
+    baseBranch: runbook.gitops.baseBranch,
+    deploymentPath: runbook.gitops.deploymentPath,
+  };
   const classifyOptions = {
     expectedReplicas: runbook.target.expectedReplicas,
     kafkaSecret: runbook.target.kafkaSecret,
     readinessPath: runbook.target.health.readinessPath,
   };
-  const state: IncidentState = {
+  const state: IncidentState = openingState({
     workflowId: info.workflowId,
     runId: info.runId,
-    runbookId: runbook.id,
-    target: { namespace: runbook.target.namespace, deployment: runbook.target.deployment },
-    phase: 'diagnosing',
-    outcome: null,
-    startedAt: new Date().toISOString(),
+    runbook,
     trigger: input.trigger,
-    dryRun: input.dryRun === true,
-    // Alerts arrive as alertFired signals (signal-with-start), so the first one is not counted twice.
-    alerts: [],
-    diagnosis: null,
-    classification: null,
-    prerequisite: null,
-    decision: null,
-    refusals: [],
-    pullRequest: null,
-    argoSync: null,
-    verification: null,
-    rollback: null,
-    timings: {},
-    slack: null,
-    notes: [],
-  };
+    dryRun: input.dryRun,
+    startedAt: new Date().toISOString(),
+  });
   let pending: DecisionRecord | null = null;
 
   // ---- message handlers (registered before the first await) --------------------------------
@@ -281,12 +274,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
     } else {
       enter('opening-pr');
       state.pullRequest = await act.openRestartPullRequest({
-        workflowId: info.workflowId,
-        runId: info.firstExecutionRunId,
-        owner: runbook.gitops.owner,
-        repo: runbook.gitops.repo,
-        baseBranch: runbook.gitops.baseBranch,
-        deploymentPath: runbook.gitops.deploymentPath,
+        ...change,
         restartedAt,
         expectedReplicas: runbook.target.expectedReplicas,
         title: `Restart ${runbook.target.namespace}/${runbook.target.deployment} (${state.classification.class})`,
@@ -342,12 +330,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
     if (rollback?.decision === 'approve') {
       enter('rolling-back');
       state.rollback.pullRequest = await act.openRevertPullRequest({
-        workflowId: info.workflowId,
-        runId: info.firstExecutionRunId,
-        owner: runbook.gitops.owner,
-        repo: runbook.gitops.repo,
-        baseBranch: runbook.gitops.baseBranch,
-        deploymentPath: runbook.gitops.deploymentPath,
+        ...change,
         pr: state.pullRequest,
         body: `Reverts #${state.pullRequest.number}: the restart did not bring ${runbook.target.deployment} back (${reclassified.class}).\n\nApproved by ${rollback.by}.`,
       });

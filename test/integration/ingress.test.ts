@@ -13,7 +13,7 @@ import { ApplicationFailure, defaultPayloadConverter, WorkflowNotFoundError } fr
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createSlackActivities, createSlackClient } from '../../activities/slack';
 import { DecisionRefusedError } from '../../control/incidents';
-import type { DecisionInput, DecisionRecord, IncidentState } from '../../domain/incident';
+import { openingState, type DecisionInput, type DecisionRecord, type IncidentState } from '../../domain/incident';
 import { parseRunbookConfig, type RunbookConfig } from '../../domain/runbook-config';
 import { APPROVE_ACTION_ID, REJECT_ACTION_ID } from '../../domain/slack-message';
 import { createLogger } from '../../ingress/logger';
@@ -771,17 +771,14 @@ describe('Slack interactions', () => {
 
 describe('Slack activities against the simulated Slack Web API', () => {
   const state = (workflowId: string, over: Partial<IncidentState> = {}): IncidentState => ({
-    workflowId,
-    runId: 'run-0001',
-    runbookId: 'torghut-ws',
-    target: { namespace: 'torghut', deployment: 'torghut-ws' },
+    ...openingState({
+      workflowId,
+      runId: 'run-0001',
+      runbook: { id: 'torghut-ws', target: { namespace: 'torghut', deployment: 'torghut-ws' } },
+      trigger: { source: 'alertmanager' },
+      startedAt: '2026-03-01T10:16:00.000Z',
+    }),
     phase: 'awaiting-approval' as const,
-    outcome: null,
-    startedAt: '2026-03-01T10:16:00.000Z',
-    trigger: { source: 'alertmanager' as const },
-    dryRun: false,
-    alerts: [],
-    diagnosis: null,
     classification: {
       class: 'alpaca_406_second_connection' as const,
       procedure: 'A' as const,
@@ -791,15 +788,6 @@ describe('Slack activities against the simulated Slack Web API', () => {
       evidence: [{ source: 'logs' as const, text: 'Authorization: Bearer xoxb-9999-8888-leakedtoken in a log line' }],
       notes: [],
     },
-    prerequisite: null,
-    decision: null,
-    refusals: [],
-    pullRequest: null,
-    argoSync: null,
-    verification: null,
-    rollback: null,
-    timings: {},
-    notes: [],
     ...over,
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Classification } from '../../domain/classification';
-import type { IncidentState } from '../../domain/incident';
+import { openingState, type IncidentState } from '../../domain/incident';
 import {
   APPROVE_ACTION_ID,
   parseDecisionButtonValue,
@@ -35,27 +35,15 @@ function classification(over: Partial<Classification> = {}): Classification {
 
 function state(over: Partial<IncidentState> = {}): IncidentState {
   return {
-    workflowId: WORKFLOW_ID,
-    runId: 'run-0001',
-    runbookId: 'torghut-ws',
-    target: { namespace: 'torghut', deployment: 'torghut-ws' },
+    ...openingState({
+      workflowId: WORKFLOW_ID,
+      runId: 'run-0001',
+      runbook: { id: 'torghut-ws', target: { namespace: 'torghut', deployment: 'torghut-ws' } },
+      trigger: { source: 'alertmanager' },
+      startedAt: '2026-03-01T10:16:00.000Z',
+    }),
     phase: 'awaiting-approval',
-    outcome: null,
-    startedAt: '2026-03-01T10:16:00.000Z',
-    trigger: { source: 'alertmanager' },
-    dryRun: false,
-    alerts: [],
-    diagnosis: null,
     classification: classification(),
-    prerequisite: null,
-    decision: null,
-    refusals: [],
-    pullRequest: null,
-    argoSync: null,
-    verification: null,
-    rollback: null,
-    timings: {},
-    notes: [],
     ...over,
   };
 }
