@@ -4,11 +4,13 @@
  * waiting for approval, and time from approval to `remediated` — on a fresh dev server and the
  * simulated environment, loopback only, bounded in count.
  */
-import { decide, incidentStatus } from '../control/incidents';
+import { incidentStatus } from '../control/incidents';
 import type { IncidentState } from '../domain/incident';
+import { APPROVE_ACTION_ID } from '../domain/slack-message';
+import { blockActionsPayload, buttonValue, signedInteraction } from '../sim/slack';
 import { torghutAlertPayload } from './demo-alert';
 import { DEMO_SECRETS, demoRunbook, startServices, type Services } from './local-stack';
-import { startSimEnvironment } from './sim-environment';
+import { startSimEnvironment, type SimEnvironment } from './sim-environment';
 import { quietTemporalRuntime, startDevServer } from './temporal-dev-server';
 
 const ALERTS = Number(process.env.BENCH_ALERTS ?? 50);
@@ -27,7 +29,7 @@ async function waitFor(client: Parameters<typeof incidentStatus>[0], id: string,
   }
 }
 
-async function measure(services: Services): Promise<void> {
+async function measure(services: Services, env: SimEnvironment): Promise<void> {
   const latencies: number[] = [];
   let workflowId = '';
   let toApproval = 0;
@@ -46,8 +48,16 @@ async function measure(services: Services): Promise<void> {
       toApproval = await waitFor(services.client, workflowId, (s) => s.phase === 'awaiting-approval') + latencies[0]!;
     }
   }
+  // Approve as on-call does: a signed click on the Approve button of the posted Slack message.
+  const message = await env.slack.waitFor(() => env.slack.messages.find((m) => buttonValue(m, APPROVE_ACTION_ID)));
+  const click = signedInteraction({
+    signingSecret: DEMO_SECRETS.slackSigningSecret,
+    payload: blockActionsPayload({ userId: 'U0ALICE01', actionId: APPROVE_ACTION_ID, value: buttonValue(message, APPROVE_ACTION_ID)!, messageTs: message.ts }),
+  });
   const approvedAt = performance.now();
-  await decide(services.client, workflowId, 'approve', { by: 'oncall-alice', channel: 'cli' });
+  const ack = await fetch(`${services.ingressUrl}/slack/interactions`, { method: 'POST', headers: click.headers, body: click.body });
+  const ackMs = performance.now() - approvedAt;
+  if (ack.status !== 200) throw new Error(`Slack interaction answered ${ack.status}`);
   const final = await waitFor(services.client, workflowId, (s) => s.phase === 'closed');
   const toRemediated = performance.now() - approvedAt;
   const state = await incidentStatus(services.client, workflowId);
@@ -55,6 +65,7 @@ async function measure(services: Services): Promise<void> {
   const ms = (n: number) => `${n.toFixed(1)} ms`;
   console.log(`webhook → 202, ${ALERTS} alerts (1 start, ${ALERTS - 1} attach): p50 ${ms(percentile(sorted, 50))}, p95 ${ms(percentile(sorted, 95))}, max ${ms(sorted.at(-1)!)}`);
   console.log(`alert → classified, awaiting approval: ${ms(toApproval)}`);
+  console.log(`Slack click → ack (Slack allows 3 s): ${ms(ackMs)}`);
   console.log(`approval → ${state.outcome} (PR, merge, Argo sync, verification): ${ms(toRemediated)} (poll ${ms(final)})`);
   for (const [phase, t] of Object.entries(state.timings)) console.log(`  phase ${phase.padEnd(20)} ${t.ms === undefined ? '-' : ms(t.ms)}`);
 }
@@ -66,7 +77,7 @@ try {
   try {
     const services = await startServices({ address: server.address, namespace: server.namespace, taskQueue: 'bench', env });
     try {
-      await measure(services);
+      await measure(services, env);
     } finally {
       await services.stop();
     }

@@ -636,10 +636,8 @@ describe('Slack interactions', () => {
     const started = await startIngress({ runbooks: [runbook], decide });
     expect((await started.post(webhook([alert('firing')]))).status).toBe(202);
     const responseUrl = slackSim.newResponseUrl();
-    const t0 = Date.now();
     const res = await started.click(click(workflowId, STRANGER, 'approve', responseUrl));
     expect(res.status).toBe(200);
-    expect(Date.now() - t0).toBeLessThan(3_000);
     await started.ingress.settled();
 
     expect(calls).toHaveLength(0);
@@ -700,18 +698,22 @@ describe('Slack interactions', () => {
   it('Slack’s 3 seconds hold even when the workflow is slow to answer: ack first, "waiting" notice, then the result', async () => {
     const runbook = makeRunbook();
     const workflowId = workflowIdOf(runbook);
+    // The workflow does not answer until the test lets it: the ack must not wait for it.
+    let release!: () => void;
+    const answered = new Promise<void>((resolve) => (release = resolve));
     const { decide } = recordingDecide(async (_w, d, i) => {
-      await new Promise((r) => setTimeout(r, 4_000));
+      await answered;
       return accepted(d, i);
     });
     const started = await startIngress({ runbooks: [runbook], decide });
     const responseUrl = slackSim.newResponseUrl();
-    const t0 = Date.now();
+    const id = responseUrl.split('/').pop();
     const res = await started.click(click(workflowId, ALICE, 'reject', responseUrl));
     expect(res.status).toBe(200);
-    expect(Date.now() - t0).toBeLessThan(1_000);
+    // Still no answer from the workflow: the user is told the decision is on its way.
+    await slackSim.waitFor(() => slackSim.responses.find((r) => r.id === id), 10_000);
+    release();
     await started.ingress.settled();
-    const id = responseUrl.split('/').pop();
     const texts = slackSim.responses.filter((r) => r.id === id).map((r) => (r.body as { text: string }).text);
     expect(texts).toEqual([
       `:hourglass: Your reject of \`${workflowId}\` was sent as *oncall-alice*; waiting for the incident to confirm it…`,
