@@ -8,6 +8,7 @@ import { Client, Connection } from '@temporalio/client';
 import { createSlackActivities, createSlackClient } from '../activities/slack';
 import { loadRunbookConfig } from '../config/load-runbook';
 import { describeSettings, type Settings } from '../runtime/settings';
+import { temporalConnectionOptions } from '../runtime/temporal-connection';
 import type { Logger } from './logger';
 import { countIncidentsInTemporal, createMetrics } from './metrics';
 import { createIngress } from './server';
@@ -19,7 +20,7 @@ export interface IngressService {
 
 export async function startIngressService(settings: Settings, logger: Logger): Promise<IngressService> {
   const runbook = await loadRunbookConfig(settings.AGENTRUNS_RUNBOOK);
-  const connection = Connection.lazy({ address: settings.TEMPORAL_ADDRESS });
+  const connection = Connection.lazy(temporalConnectionOptions(settings));
   const client = new Client({ connection, namespace: settings.TEMPORAL_NAMESPACE });
   const metrics = createMetrics({
     countIncidents: countIncidentsInTemporal(client),

@@ -3,6 +3,7 @@
  * (tokens) come from the environment only — never from the cluster — and are never printed:
  * `describeSettings` shows whether each is set, not its value.
  */
+import { existsSync } from 'node:fs';
 import { z } from 'zod';
 
 const optionalUrl = z.url().optional();
@@ -12,6 +13,16 @@ export const settingsSchema = z.object({
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('agentruns'),
+  /** TLS to Temporal: 'true' for TLS with the system's CAs (Temporal Cloud); implied by the files below. */
+  TEMPORAL_TLS: z.enum(['true', 'false']).optional(),
+  /** mTLS client certificate and key (PEM files), e.g. for a self-hosted cluster or Temporal Cloud mTLS. */
+  TEMPORAL_TLS_CERT: z.string().min(1).optional(),
+  TEMPORAL_TLS_KEY: z.string().min(1).optional(),
+  /** CA of the server's certificate (PEM file), when the system does not trust it. */
+  TEMPORAL_TLS_CA: z.string().min(1).optional(),
+  TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
+  /** Temporal Cloud API key (implies TLS). */
+  TEMPORAL_API_KEY: optionalSecret,
   /** Base URL of the Temporal Web UI, for links in PRs and Slack. */
   TEMPORAL_UI_URL: optionalUrl,
   /** Runbook config file; default: the shipped torghut-ws runbook. */
@@ -49,11 +60,18 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   const s = result.data;
   const problems: string[] = [];
   if (s.ARGOCD_SERVER && !s.ARGOCD_AUTH_TOKEN) problems.push('ARGOCD_AUTH_TOKEN: required when ARGOCD_SERVER is set');
+  if (Boolean(s.TEMPORAL_TLS_CERT) !== Boolean(s.TEMPORAL_TLS_KEY)) {
+    problems.push('TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY: give both (mTLS client certificate and its key) or neither');
+  }
+  for (const key of ['TEMPORAL_TLS_CERT', 'TEMPORAL_TLS_KEY', 'TEMPORAL_TLS_CA'] as const) {
+    const path = s[key];
+    if (path && !existsSync(path)) problems.push(`${key}: no such file ${path}`);
+  }
   if (problems.length) throw new SettingsError(problems);
   return s;
 }
 
-const SECRET_KEYS = new Set(['GITHUB_TOKEN', 'ARGOCD_AUTH_TOKEN', 'SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'ALERTMANAGER_TOKEN']);
+const SECRET_KEYS = new Set(['TEMPORAL_API_KEY', 'GITHUB_TOKEN', 'ARGOCD_AUTH_TOKEN', 'SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'ALERTMANAGER_TOKEN']);
 
 /** Settings safe to log: secret values left out, and only the names of the secrets that are set. */
 export function describeSettings(s: Settings): Record<string, unknown> {

@@ -4,6 +4,7 @@
  */
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { loadRunbookConfig } from '../config/load-runbook';
+import { temporalConnectionOptions } from '../runtime/temporal-connection';
 import { activitiesFromSettings, integrationsSummary } from '../runtime/wiring';
 import { describeSettings, type Settings } from '../runtime/settings';
 import { bundleWorkflows, createIncidentWorker } from './create-worker';
@@ -19,7 +20,7 @@ export async function startWorker(settings: Settings, log: (msg: string, meta?: 
   const runbook = await loadRunbookConfig(settings.AGENTRUNS_RUNBOOK);
   const activities = activitiesFromSettings(settings);
   log('worker starting', { settings: describeSettings(settings), runbook: runbook.id, integrations: integrationsSummary(settings) });
-  const connection = await NativeConnection.connect({ address: settings.TEMPORAL_ADDRESS });
+  const connection = await NativeConnection.connect(temporalConnectionOptions(settings));
   let worker: Worker;
   try {
     worker = await createIncidentWorker({

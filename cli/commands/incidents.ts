@@ -8,6 +8,7 @@ import { loadRunbookConfig } from '../../config/load-runbook';
 import { decide, DecisionRefusedError, incidentStatus, listIncidents, openIncident } from '../../control/incidents';
 import { incidentWorkflowId, type IncidentState } from '../../domain/incident';
 import { loadSettings, type Settings } from '../../runtime/settings';
+import { temporalConnectionOptions } from '../../runtime/temporal-connection';
 import { CliError, EXIT } from '../errors';
 import { printJson } from '../io';
 import { USAGE } from '../usage';
@@ -28,7 +29,7 @@ async function connect(values: { address?: string; namespace?: string; 'task-que
   });
   let connection: Connection;
   try {
-    connection = await Connection.connect({ address: settings.TEMPORAL_ADDRESS, connectTimeout: '5 seconds' });
+    connection = await Connection.connect({ ...temporalConnectionOptions(settings), connectTimeout: '5 seconds' });
   } catch (err) {
     throw new CliError(`cannot reach Temporal at ${settings.TEMPORAL_ADDRESS}: ${(err as Error).message}`, EXIT.failure);
   }
