@@ -1,7 +1,9 @@
-/** Reads a runbook config file (YAML or JSON) and validates it; every problem is named with its path. */
-import { readFile } from 'node:fs/promises';
+/** Reads runbook config files (YAML or JSON) and validates them; every problem is named with its path. */
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import { incidentWorkflowId } from '../domain/incident';
 import { parseRunbookConfig, RunbookConfigError, type RunbookConfig } from '../domain/runbook-config';
 
 export const DEFAULT_RUNBOOK_PATH = fileURLToPath(new URL('./runbooks/torghut-ws.yaml', import.meta.url));
@@ -20,4 +22,31 @@ export async function loadRunbookConfig(path: string = DEFAULT_RUNBOOK_PATH): Pr
     throw new RunbookConfigError(path, [{ path: '', message: `not valid YAML: ${(err as Error).message}` }]);
   }
   return parseRunbookConfig(document, path);
+}
+
+/**
+ * Every runbook a service handles: one file, or every *.yaml / *.yml / *.json file of a directory
+ * (the ingress routes alerts among them). Two runbooks for the same incident ID are refused.
+ */
+export async function loadRunbookConfigs(pathOrDir: string = DEFAULT_RUNBOOK_PATH): Promise<RunbookConfig[]> {
+  const isDir = await stat(pathOrDir).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
+  const files = isDir
+    ? (await readdir(pathOrDir))
+        .filter((f) => /\.(ya?ml|json)$/.test(f))
+        .sort()
+        .map((f) => join(pathOrDir, f))
+    : [pathOrDir];
+  if (files.length === 0) throw new RunbookConfigError(pathOrDir, [{ path: '', message: 'the directory holds no runbook (*.yaml, *.yml, *.json)' }]);
+  const runbooks = await Promise.all(files.map((f) => loadRunbookConfig(f)));
+  const seen = new Map<string, string>();
+  runbooks.forEach((runbook, i) => {
+    const id = incidentWorkflowId(runbook);
+    const other = seen.get(id);
+    if (other) throw new RunbookConfigError(files[i]!, [{ path: 'id', message: `same runbook id and target namespace as ${other} (incident ${id})` }]);
+    seen.set(id, files[i]!);
+  });
+  return runbooks;
 }

@@ -1,12 +1,12 @@
 /**
- * The ingress as a service: validates settings and the runbook config at start (naming every
+ * The ingress as a service: validates settings and the runbook configs at start (naming every
  * problem), connects to Temporal lazily — so the process comes up and /readyz says 503 until Temporal
  * answers, instead of crash-looping — and stops gracefully: no new requests, in-flight requests and
  * acknowledged Slack clicks finished, then the connection closed.
  */
 import { Client, Connection } from '@temporalio/client';
 import { createSlackActivities, createSlackClient } from '../activities/slack';
-import { loadRunbookConfig } from '../config/load-runbook';
+import { loadRunbookConfigs } from '../config/load-runbook';
 import { describeSettings, type Settings } from '../runtime/settings';
 import { temporalConnectionOptions } from '../runtime/temporal-connection';
 import type { Logger } from './logger';
@@ -19,7 +19,7 @@ export interface IngressService {
 }
 
 export async function startIngressService(settings: Settings, logger: Logger): Promise<IngressService> {
-  const runbook = await loadRunbookConfig(settings.AGENTRUNS_RUNBOOK);
+  const runbooks = await loadRunbookConfigs(settings.AGENTRUNS_RUNBOOK);
   const connection = Connection.lazy(temporalConnectionOptions(settings));
   const client = new Client({ connection, namespace: settings.TEMPORAL_NAMESPACE });
   const metrics = createMetrics({
@@ -29,14 +29,13 @@ export async function startIngressService(settings: Settings, logger: Logger): P
   const slack = settings.SLACK_BOT_TOKEN
     ? createSlackActivities({
         client: createSlackClient({ token: settings.SLACK_BOT_TOKEN, apiUrl: settings.SLACK_API_URL }),
-        channel: runbook.slack?.channel,
       })
     : undefined;
-  logger.info('ingress starting', { settings: describeSettings(settings), runbook: runbook.id });
+  logger.info('ingress starting', { settings: describeSettings(settings), runbooks: runbooks.map((r) => r.id) });
   const ingress = createIngress({
     client,
     taskQueue: settings.TEMPORAL_TASK_QUEUE,
-    runbooks: [runbook],
+    runbooks,
     settings,
     slack,
     logger,

@@ -3,7 +3,7 @@
  * clients, and polls the task queue until SIGINT/SIGTERM, when it finishes in-flight tasks first.
  */
 import { NativeConnection, type Worker } from '@temporalio/worker';
-import { loadRunbookConfig } from '../config/load-runbook';
+import { loadRunbookConfigs } from '../config/load-runbook';
 import { temporalConnectionOptions } from '../runtime/temporal-connection';
 import { activitiesFromSettings, integrationsSummary } from '../runtime/wiring';
 import { describeSettings, type Settings } from '../runtime/settings';
@@ -17,9 +17,9 @@ export interface RunningWorker {
 
 export async function startWorker(settings: Settings, log: (msg: string, meta?: object) => void): Promise<RunningWorker> {
   // Fails at start, naming every problem, rather than when the first incident arrives.
-  const runbook = await loadRunbookConfig(settings.AGENTRUNS_RUNBOOK);
+  const runbooks = await loadRunbookConfigs(settings.AGENTRUNS_RUNBOOK);
   const activities = activitiesFromSettings(settings);
-  log('worker starting', { settings: describeSettings(settings), runbook: runbook.id, integrations: integrationsSummary(settings) });
+  log('worker starting', { settings: describeSettings(settings), runbooks: runbooks.map((r) => r.id), integrations: integrationsSummary(settings) });
   const connection = await NativeConnection.connect(temporalConnectionOptions(settings));
   let worker: Worker;
   try {

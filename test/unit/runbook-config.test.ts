@@ -2,9 +2,9 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_RUNBOOK_PATH, loadRunbookConfig } from '../../config/load-runbook';
+import { DEFAULT_RUNBOOK_PATH, loadRunbookConfig, loadRunbookConfigs } from '../../config/load-runbook';
 import { incidentWorkflowId } from '../../domain/incident';
 import { parseRunbookConfig, RunbookConfigError } from '../../domain/runbook-config';
 
@@ -80,5 +80,18 @@ describe('runbook config', () => {
     writeFileSync(bad, 'id: [unclosed\n');
     await expect(loadRunbookConfig(bad)).rejects.toThrow(new RegExp(`invalid runbook config ${bad}:\\n  - \\(root\\): not valid YAML`));
     await expect(loadRunbookConfig(join(dir, 'missing.yaml'))).rejects.toThrow(/cannot read file/);
+  });
+
+  it('a directory of runbooks is loaded whole; two runbooks for the same incident ID are refused', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'runbooks-'));
+    writeFileSync(join(dir, 'torghut-ws.yaml'), readFileSync(DEFAULT_RUNBOOK_PATH, 'utf8'));
+    writeFileSync(join(dir, 'other.yaml'), stringify({ ...shipped, id: 'other-ws', target: { ...shipped.target, deployment: 'other-ws' } }));
+    writeFileSync(join(dir, 'README.md'), '# not a runbook');
+    const runbooks = await loadRunbookConfigs(dir);
+    expect(runbooks.map((r) => r.id)).toEqual(['other-ws', 'torghut-ws']);
+
+    writeFileSync(join(dir, 'copy.yml'), readFileSync(DEFAULT_RUNBOOK_PATH, 'utf8'));
+    await expect(loadRunbookConfigs(dir)).rejects.toThrow(/same runbook id and target namespace as .*copy\.yml \(incident agentruns-torghut-ws-torghut\)/);
+    await expect(loadRunbookConfigs(mkdtempSync(join(tmpdir(), 'empty-')))).rejects.toThrow(/holds no runbook/);
   });
 });
