@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { parseDuration } from './duration';
+import { documentIssues, InvalidDocumentError, type DocumentIssue } from './invalid-document';
 
 const duration = z.string().superRefine((text, ctx) => {
   const ms = parseDuration(text);
@@ -113,17 +114,11 @@ export type RunbookConfigInput = z.input<typeof runbookConfigSchema>;
 export type Approver = z.infer<typeof approverSchema>;
 
 /** One problem of a config file: where it is and why it is wrong. */
-export interface ConfigIssue {
-  path: string;
-  message: string;
-}
+export type ConfigIssue = DocumentIssue;
 
-export class RunbookConfigError extends Error {
-  constructor(
-    readonly source: string,
-    readonly issues: ConfigIssue[],
-  ) {
-    super(`invalid runbook config ${source}:\n${issues.map((i) => `  - ${i.path || '(root)'}: ${i.message}`).join('\n')}`);
+export class RunbookConfigError extends InvalidDocumentError {
+  constructor(source: string, issues: ConfigIssue[]) {
+    super('runbook config', source, issues);
     this.name = 'RunbookConfigError';
   }
 }
@@ -132,10 +127,7 @@ export class RunbookConfigError extends Error {
 export function parseRunbookConfig(document: unknown, source = '(inline)'): RunbookConfig {
   const result = runbookConfigSchema.safeParse(document);
   if (!result.success) {
-    throw new RunbookConfigError(
-      source,
-      result.error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message })),
-    );
+    throw new RunbookConfigError(source, documentIssues(result.error));
   }
   return result.data;
 }

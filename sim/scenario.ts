@@ -4,11 +4,12 @@
  * a typo in a scenario fails loudly with the file and the path of the bad field, instead of quietly
  * simulating something else.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse } from 'yaml';
 import { z } from 'zod';
+import { readYamlDocument } from '../config/read-yaml';
+import { documentIssues, InvalidDocumentError, type DocumentIssue } from '../domain/invalid-document';
 
 export const SCENARIO_DIR = fileURLToPath(new URL('./scenarios/', import.meta.url));
 
@@ -153,12 +154,9 @@ export type HealthAnswer = z.infer<typeof healthAnswerSchema>;
 export type ScenarioCondition = z.infer<typeof conditionSchema>;
 export type ScenarioEvent = z.infer<typeof eventSchema>;
 
-export class ScenarioError extends Error {
-  constructor(
-    readonly source: string,
-    readonly issues: Array<{ path: string; message: string }>,
-  ) {
-    super(`invalid scenario ${source}:\n${issues.map((i) => `  - ${i.path || '(root)'}: ${i.message}`).join('\n')}`);
+export class ScenarioError extends InvalidDocumentError {
+  constructor(source: string, issues: DocumentIssue[]) {
+    super('scenario', source, issues);
     this.name = 'ScenarioError';
   }
 }
@@ -167,10 +165,7 @@ export class ScenarioError extends Error {
 export function parseScenario(document: unknown, source = '(inline)'): Scenario {
   const result = scenarioSchema.safeParse(document);
   if (!result.success) {
-    throw new ScenarioError(
-      source,
-      result.error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message })),
-    );
+    throw new ScenarioError(source, documentIssues(result.error));
   }
   const missing = result.data.secretsInLogs.filter((secret) => !scenarioText(result.data).includes(secret));
   if (missing.length > 0) {
@@ -187,19 +182,7 @@ function scenarioText(scenario: Scenario): string {
 /** Loads a scenario by name (`alpaca-406`) from sim/scenarios, or by file path. */
 export async function loadScenario(nameOrPath: string): Promise<Scenario> {
   const path = /[/\\]|\.ya?ml$/.test(nameOrPath) ? nameOrPath : join(SCENARIO_DIR, `${nameOrPath}.yaml`);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    throw new ScenarioError(path, [{ path: '', message: `cannot read file: ${(err as Error).message}` }]);
-  }
-  let document: unknown;
-  try {
-    document = parse(text, { prettyErrors: true });
-  } catch (err) {
-    throw new ScenarioError(path, [{ path: '', message: `not valid YAML: ${(err as Error).message}` }]);
-  }
-  return parseScenario(document, path);
+  return parseScenario(await readYamlDocument(path, (issues) => new ScenarioError(path, issues)), path);
 }
 
 /** Names of the shipped scenarios (file names without .yaml), sorted. */

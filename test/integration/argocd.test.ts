@@ -3,10 +3,10 @@
  * an unpinned sync, the previous operation that must not be taken for ours, an automated sync already
  * running that is waited for, and the API's refusals mapped to named failures with redacted messages.
  */
-import { ApplicationFailure } from '@temporalio/common';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CLOCK_SKEW_MS, createArgoActivities } from '../../activities/argocd';
 import { startArgoSim, type ArgoSim, type ArgoSimOptions } from '../../sim/argocd';
+import { failureOf } from '../support/failures';
 
 const TOKEN = 'sim-argo-token-0123456789';
 const APP = 'torghut';
@@ -38,15 +38,6 @@ async function setup(options: Partial<Omit<ArgoSimOptions, 'applications'>> & { 
   sim = await startArgoSim({ token: TOKEN, applications: [app.spec], applyDelayMs: 50, ...simOptions });
   const argo = createArgoActivities({ baseUrl: sim.url, token: clientToken ?? TOKEN, pollIntervalMs: 20 });
   return { sim, argo, applied: app.applied };
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  const err: unknown = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ApplicationFailure);
-  return err as ApplicationFailure;
 }
 
 describe('syncArgoApplication', () => {

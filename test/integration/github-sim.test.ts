@@ -4,11 +4,11 @@
  * directly, or inside MockActivityEnvironment where heartbeats and cancellation matter.
  */
 import { Octokit } from '@octokit/rest';
-import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createGitHubActivities, createOctokit, incidentBranch, type OpenRestartPullRequestInput } from '../../activities/github';
 import { GitHubSim, TORGHUT_CONFIGMAP_PATH, TORGHUT_DEPLOYMENT_PATH, TORGHUT_KAFKA_BOOTSTRAP, type MergeEvent } from '../../sim/github';
+import { failureOf } from '../support/failures';
 
 const OWNER = 'proompteng';
 const REPO = 'lab';
@@ -54,15 +54,6 @@ function changedLines(diff: string): string[] {
 async function commitsAhead(s: GitHubSim, branch: string): Promise<number> {
   const onMain = new Set((await s.commits('main')).map((c) => c.sha));
   return (await s.commits(branch)).filter((c) => !onMain.has(c.sha)).length;
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  const err: unknown = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ApplicationFailure);
-  return err as ApplicationFailure;
 }
 
 describe('restart PR (procedure A)', () => {
