@@ -74,6 +74,19 @@ export interface SyncArgoApplicationInput {
    */
   revision?: string;
   timeoutMs: number;
+  /**
+   * Sync only these resources (Argo CD's `resources` of the sync request): the incident ships its
+   * own Deployment, never other pending changes of the application.
+   */
+  resources?: SyncResource[];
+}
+
+/** One resource of a selective sync (Argo CD's v1alpha1SyncOperationResource). */
+export interface SyncResource {
+  group: string;
+  kind: string;
+  name: string;
+  namespace?: string;
 }
 
 const SETTLED_HEALTH = new Set(['Healthy', 'Degraded', 'Missing', 'Suspended']);
@@ -132,7 +145,11 @@ export function createArgoActivities(config: ArgoClientConfig | undefined) {
       const requestedAt = Date.now();
       let adopted = false;
       try {
-        await request('POST', `${path}/sync`, { name: input.application, prune: false });
+        await request('POST', `${path}/sync`, {
+          name: input.application,
+          prune: false,
+          ...(input.resources?.length ? { resources: input.resources } : {}),
+        });
       } catch (err) {
         if (!(err instanceof ArgoHttpError)) throw err;
         if (!isOperationInProgress(err)) throw failureFromStatus(err.status, `Argo CD POST ${path}/sync`, new Error(err.message));

@@ -570,6 +570,7 @@ function toRecord(pull: Pull, changes: string[]): PullRequestRecord {
     merged,
     ...(merged && pull.merged_at ? { mergedAt: pull.merged_at } : {}),
     ...(merged && pull.merge_commit_sha ? { mergeSha: pull.merge_commit_sha } : {}),
+    ...(!merged && pull.state === 'closed' ? { closed: true } : {}),
     changes,
   };
 }

@@ -7,16 +7,26 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Octokit } from '@octokit/rest';
 import type { WebClient } from '@slack/web-api';
 import type { GitOpsFactsInput } from '../domain/collect-diagnosis';
-import type { GitOpsFacts } from '../domain/diagnosis';
+import type { DiagnosisTarget, GitOpsFacts, LogTail } from '../domain/diagnosis';
+import { logExcerpt } from '../domain/log-excerpt';
+import type { RunbookConfig } from '../domain/runbook-config';
 import { createArgoActivities, type ArgoClientConfig } from './argocd';
 import { createClassifyActivities } from './classify';
 import { namedFailure } from './errors';
 import { createGitHubActivities, type GitHubActivities } from './github';
 import { createKubernetesActivities } from './kubernetes';
 import { createSlackActivities } from './slack';
+import { createTrustActivities } from './trust';
 import { createVerifyActivities } from './verify';
+import { createWaitActivities } from './waits';
 
 export interface ActivityDeps {
+  /** The runbooks this worker loaded: the only ones its incidents may follow (resolved by ID). */
+  runbooks: readonly RunbookConfig[];
+  /** The Temporal Web UI, for links in PRs and Slack messages. */
+  temporalUiUrl?: string;
+  /** AGENTRUNS_DECISION_KEY, shared with the ingress: verifies Slack decisions. Without it none is accepted. */
+  decisionKey?: string;
   kubeConfig: KubeConfig;
   /** GitOps repository access; without it the diagnosis has no GitOps facts and no PR can be opened. */
   github?: { octokit: Octokit };
@@ -38,10 +48,19 @@ export function createActivities(deps: ActivityDeps) {
     };
   };
   const verify = createVerifyActivities(kube);
+  const getPullRequest = withGitHub('getPullRequest');
 
   return {
+    ...createTrustActivities({ runbooks: deps.runbooks, temporalUiUrl: deps.temporalUiUrl, decisionKey: deps.decisionKey }),
     ...kube,
+    /** The log tail as the incident keeps it: the bounded excerpt the classifier and a human need. */
+    async tailLogs(target: DiagnosisTarget): Promise<LogTail> {
+      const tail = await kube.tailLogs(target);
+      const { lines, ...excerpt } = logExcerpt(tail.lines);
+      return { ...tail, lines, excerpt };
+    },
     ...createClassifyActivities(),
+    ...createWaitActivities({ ...kube, getPullRequest }),
 
     /** GitOps facts at the base branch beside the live ConfigMap value; null without a repo reader. */
     async readGitOpsFacts(input: GitOpsFactsInput): Promise<GitOpsFacts | null> {
@@ -53,7 +72,7 @@ export function createActivities(deps: ActivityDeps) {
       return { ...facts, liveKafkaBootstrap: live };
     },
     openRestartPullRequest: withGitHub('openRestartPullRequest'),
-    getPullRequest: withGitHub('getPullRequest'),
+    getPullRequest,
     mergePullRequest: withGitHub('mergePullRequest'),
     waitForMerge: withGitHub('waitForMerge'),
     openRevertPullRequest: withGitHub('openRevertPullRequest'),

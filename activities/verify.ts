@@ -1,9 +1,11 @@
 /**
  * Verification after a restart, as the runbook's checklist: the rollout carrying our restartedAt is
  * complete (observed generation caught up, updated and available replicas as desired) and every new
- * pod answers its readiness path with 200 — within the timeout, polled with heartbeats.
+ * pod answers its readiness path with 200 — within the timeout, polled with heartbeats. The workflow
+ * calls it in short windows until its own verification deadline (see ./waits.ts).
  */
-import { heartbeat, pause } from './context';
+import { heartbeat } from './context';
+import { rest } from './waits';
 import type { DiagnosisTarget, ProbeResult } from '../domain/diagnosis';
 import type { VerificationRecord } from '../domain/incident';
 import type { RolloutStatus } from './kubernetes';
@@ -15,7 +17,10 @@ export interface VerifyDeps {
 
 export interface VerifyInput {
   target: DiagnosisTarget;
-  restartedAt: string;
+  /** The annotation the rollout must carry (null: none, e.g. after a revert to no annotation). */
+  restartedAt: string | null;
+  /** Also require readiness 200 on every pod (default true); a revert's rollout only has to finish. */
+  expectReady?: boolean;
   timeoutMs: number;
   pollIntervalMs?: number;
 }
@@ -29,6 +34,7 @@ async function check(deps: VerifyDeps, input: VerifyInput): Promise<string | nul
   if (!rollout.complete) {
     return `rollout in progress: generation ${rollout.observedGeneration}/${rollout.generation}, updated ${rollout.updatedReplicas}, available ${rollout.availableReplicas} of ${rollout.replicas}`;
   }
+  if (input.expectReady === false) return null;
   const readiness = (await deps.probePods(input.target)).filter((p) => p.path === input.target.health.readinessPath);
   if (readiness.length === 0) return 'no pod answered the readiness probe';
   const failing = readiness.filter((p) => p.status !== 200);
@@ -54,12 +60,17 @@ export function createVerifyActivities(deps: VerifyDeps) {
           return {
             ok: true,
             checkedAt: new Date().toISOString(),
-            detail: `rollout complete and ${input.target.health.readinessPath} 200 on every new pod`,
+            detail:
+            input.expectReady === false
+              ? `rollout with restartedAt=${input.restartedAt ?? 'none'} complete`
+              : `rollout complete and ${input.target.health.readinessPath} 200 on every new pod`,
           };
         }
         heartbeat(missing);
-        if (Date.now() + interval > deadline) return { ok: false, checkedAt: new Date().toISOString(), detail: missing };
-        await pause(interval);
+        const notYet = { ok: false, checkedAt: new Date().toISOString(), detail: missing };
+        if (Date.now() + interval > deadline) return notYet;
+        // A worker shutting down ends the window early with what was seen: the workflow looks again.
+        if (!(await rest(interval, missing))) return notYet;
       }
     },
   };

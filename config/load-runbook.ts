@@ -31,9 +31,9 @@ export async function loadRunbookConfigs(pathOrDir: string = DEFAULT_RUNBOOK_PAT
   const runbooks = await Promise.all(files.map((f) => loadRunbookConfig(f)));
   const seen = new Map<string, string>();
   runbooks.forEach((runbook, i) => {
-    const id = incidentWorkflowId(runbook);
+    const id = incidentWorkflowId(runbook.target);
     const other = seen.get(id);
-    if (other) throw new RunbookConfigError(files[i]!, [{ path: 'id', message: `same runbook id and target namespace as ${other} (incident ${id})` }]);
+    if (other) throw new RunbookConfigError(files[i]!, [{ path: 'id', message: `names the same Deployment as ${other} (incident ${id}): one runbook per target` }]);
     seen.set(id, files[i]!);
   });
   return runbooks;

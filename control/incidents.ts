@@ -3,11 +3,14 @@
  * to) the incident of a target, resolve alerts, decide, read status, list. All of them go through
  * Temporal; none touches the cluster.
  */
-import { WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { randomUUID } from 'node:crypto';
+import { isGrpcServiceError, ServiceError, WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
-import { incidentWorkflowId, type AlertInfo, type DecisionInput, type DecisionRecord, type IncidentInput, type IncidentState } from '../domain/incident';
+import { encodeToPayloads } from '@temporalio/common/lib/internal-non-workflow';
+import type { DecisionInput, DecisionRecord } from '../domain/decision';
+import { incidentWorkflowId, type AlertInfo, type IncidentInput, type IncidentState, type IncidentTrigger } from '../domain/incident';
 import type { RunbookConfig } from '../domain/runbook-config';
-import { classKey, outcomeKey, runbookKey, targetKey } from '../domain/search-attributes';
+import { classKey, outcomeKey, targetKey } from '../domain/search-attributes';
 import {
   alertFiredSignal,
   alertResolvedSignal,
@@ -21,7 +24,6 @@ import {
 export interface IncidentClientOptions {
   client: Client;
   taskQueue: string;
-  temporalUiUrl?: string;
 }
 
 export interface OpenedIncident {
@@ -31,50 +33,59 @@ export interface OpenedIncident {
   attached: boolean;
 }
 
-async function runningRunId(client: Client, workflowId: string): Promise<string | null> {
+// Enum values of temporal.api.enums.v1 (WorkflowIdConflictPolicy, WorkflowIdReusePolicy).
+const CONFLICT_USE_EXISTING = 2;
+const REUSE_ALLOW_DUPLICATE = 1;
+
+/**
+ * Starts the incident of the runbook's target with the alert as its first `alertFired` signal, or
+ * signals the one already open: one signal-with-start call (atomic, so no alert is lost between the
+ * two), whose answer says whether it started the run — so concurrent first alerts of one target
+ * are counted as one start and the rest as attaches. The start names the runbook by ID only.
+ */
+export async function openIncident(
+  options: IncidentClientOptions,
+  runbook: Pick<RunbookConfig, 'id' | 'target'>,
+  trigger: IncidentTrigger,
+  extra: { dryRun?: boolean } = {},
+): Promise<OpenedIncident> {
+  const { client } = options;
+  const workflowId = incidentWorkflowId(runbook.target, { dryRun: extra.dryRun });
+  const input: IncidentInput = { runbookId: runbook.id, trigger, ...(extra.dryRun ? { dryRun: true } : {}) };
+  const alert: AlertInfo = trigger.alert ?? { labels: { source: trigger.source, ...(trigger.by ? { by: trigger.by } : {}) } };
+  const converter = client.options.loadedDataConverter;
   try {
-    const description = await client.workflow.getHandle(workflowId).describe();
-    return description.status.name === 'RUNNING' ? description.runId : null;
+    const response = await client.workflowService.signalWithStartWorkflowExecution({
+      namespace: client.options.namespace,
+      workflowId,
+      workflowType: { name: INCIDENT_WORKFLOW_TYPE },
+      taskQueue: { name: options.taskQueue },
+      input: { payloads: await encodeToPayloads(converter, input) },
+      signalName: alertFiredSignal.name,
+      signalInput: { payloads: await encodeToPayloads(converter, alert) },
+      identity: client.options.identity,
+      requestId: randomUUID(),
+      workflowIdConflictPolicy: CONFLICT_USE_EXISTING,
+      workflowIdReusePolicy: REUSE_ALLOW_DUPLICATE,
+    });
+    return { workflowId, runId: response.runId ?? '', attached: response.started !== true };
   } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return null;
+    if (isGrpcServiceError(err)) throw new ServiceError(`signal-with-start of ${workflowId} failed: ${err.message}`, { cause: err });
     throw err;
   }
 }
 
-/**
- * Starts the incident of the runbook's target with the alert as its first `alertFired` signal, or
- * signals the one already open (signal-with-start: atomic, so no alert is lost between the two).
- */
-export async function openIncident(
-  options: IncidentClientOptions,
-  runbook: RunbookConfig,
-  trigger: IncidentInput['trigger'],
-  extra: { dryRun?: boolean } = {},
-): Promise<OpenedIncident> {
-  const workflowId = incidentWorkflowId(runbook, { dryRun: extra.dryRun });
-  const before = await runningRunId(options.client, workflowId);
-  const input: IncidentInput = { runbook, trigger, dryRun: extra.dryRun, temporalUiUrl: options.temporalUiUrl };
-  const alert: AlertInfo = trigger.alert ?? { labels: { source: trigger.source, ...(trigger.by ? { by: trigger.by } : {}) } };
-  const handle = await options.client.workflow.signalWithStart(INCIDENT_WORKFLOW_TYPE, {
-    workflowId,
-    taskQueue: options.taskQueue,
-    args: [input],
-    signal: alertFiredSignal,
-    signalArgs: [alert],
-    typedSearchAttributes: [
-      { key: runbookKey, value: runbook.id },
-      { key: targetKey, value: `${runbook.target.namespace}/${runbook.target.deployment}` },
-    ],
-  });
-  return { workflowId, runId: handle.signaledRunId, attached: before !== null && before === handle.signaledRunId };
-}
-
 /** Signals `alertResolved` to the open incident of the target; false when none is open. */
-export async function resolveIncidentAlert(options: IncidentClientOptions, runbook: RunbookConfig, alert: AlertInfo): Promise<boolean> {
-  const workflowId = incidentWorkflowId(runbook);
-  if ((await runningRunId(options.client, workflowId)) === null) return false;
-  await options.client.workflow.getHandle(workflowId).signal(alertResolvedSignal, alert);
-  return true;
+export async function resolveIncidentAlert(options: IncidentClientOptions, runbook: Pick<RunbookConfig, 'target'>, alert: AlertInfo): Promise<boolean> {
+  const workflowId = incidentWorkflowId(runbook.target);
+  try {
+    await options.client.workflow.getHandle(workflowId).signal(alertResolvedSignal, alert);
+    return true;
+  } catch (err) {
+    // No open incident (never opened, or already closed): nothing to tell.
+    if (err instanceof WorkflowNotFoundError) return false;
+    throw err;
+  }
 }
 
 export class DecisionRefusedError extends Error {
@@ -95,28 +106,22 @@ export async function recordRefusal(client: Client, workflowId: string, refusal:
 }
 
 /**
- * Sends a decision through the `decide` Update: a refusal comes back at once as DecisionRefusedError
- * (and is recorded in the incident's `refusals`, since a rejected Update leaves no trace in history).
+ * Sends a decision through the `decide` Update, to the run it names (`input.runId`): a refusal comes
+ * back at once as DecisionRefusedError (and is reported to the incident's `refusals`, since a
+ * rejected Update leaves no trace in history); a run that has closed refuses it too.
  */
-export async function decide(
-  client: Client,
-  workflowId: string,
-  decision: 'approve' | 'reject',
-  input: DecisionInput,
-  /** Pin the decision to one incident run (a Slack message's); a closed run refuses it. */
-  runId?: string,
-): Promise<DecisionRecord> {
+export async function decide(client: Client, workflowId: string, decision: 'approve' | 'reject', input: DecisionInput): Promise<DecisionRecord> {
   try {
-    return await client.workflow.getHandle(workflowId, runId).executeUpdate(decideUpdate, { args: [{ ...input, decision }] });
+    return await client.workflow.getHandle(workflowId, input.runId).executeUpdate(decideUpdate, { args: [{ ...input, decision }] });
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError) {
       const reason = err.cause?.message ?? err.message;
-      await recordRefusal(client, workflowId, { by: input.by, decision, channel: input.channel ?? 'update', reason });
+      await recordRefusal(client, workflowId, { by: input.by, decision, channel: input.slack ? 'slack' : 'cli', reason });
       throw new DecisionRefusedError(reason);
     }
     if (err instanceof WorkflowNotFoundError || isAlreadyCompleted(err)) {
       const closed = isAlreadyCompleted(err) ? ': it has already closed' : '';
-      throw new DecisionRefusedError(`no open incident ${workflowId}${runId ? ` (run ${runId})` : ''}${closed}`);
+      throw new DecisionRefusedError(`no open incident ${workflowId} (run ${input.runId})${closed}`);
     }
     throw err;
   }

@@ -92,6 +92,7 @@ export async function startServices(options: ServicesOptions): Promise<Services>
       settings: {
         ALERTMANAGER_TOKEN: DEMO_SECRETS.alertmanagerToken,
         SLACK_SIGNING_SECRET: DEMO_SECRETS.slackSigningSecret,
+        AGENTRUNS_DECISION_KEY: options.env.decisionKey,
         INGRESS_BODY_LIMIT_BYTES: 1024 * 1024,
       },
       slack: createSlackActivities({
@@ -172,6 +173,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       scenario: options.scenario ?? 'alpaca-406',
       adjustRunbook: options.adjustRunbook ?? demoRunbook,
       verifyPollIntervalMs: 1000,
+      temporalUiUrl: temporal.uiUrl ?? undefined,
     });
     started.push(() => env.close());
     const taskQueue = 'agentruns';

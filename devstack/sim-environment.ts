@@ -8,6 +8,7 @@
  * activities (createActivities) with real clients (@kubernetes/client-node, Octokit, fetch) pointed
  * at the simulators.
  */
+import { randomBytes } from 'node:crypto';
 import { parse } from 'yaml';
 import { createActivities, type Activities } from '../activities';
 import { createOctokit } from '../activities/github';
@@ -32,6 +33,10 @@ export interface SimEnvironmentOptions {
   git?: { replicas?: number; kafkaBootstrap?: string };
   /** Verification poll interval (default 250 ms: the simulators answer at once). */
   verifyPollIntervalMs?: number;
+  /** The Temporal Web UI the worker links to. */
+  temporalUiUrl?: string;
+  /** More runbooks the worker loads besides this environment's own (e.g. a forged start's target). */
+  extraRunbooks?: RunbookConfig[];
 }
 
 export interface SimEnvironment {
@@ -42,13 +47,17 @@ export interface SimEnvironment {
   runbook: RunbookConfig;
   activities: Activities;
   tokens: { github: string; argo: string; slack: string };
+  /** AGENTRUNS_DECISION_KEY shared by this environment's worker activities and an ingress in front of them. */
+  decisionKey: string;
   close(): Promise<void>;
 }
 
 export async function startSimEnvironment(options: SimEnvironmentOptions): Promise<SimEnvironment> {
-  const scenario = typeof options.scenario === 'string' ? await loadScenario(options.scenario) : options.scenario;
+  const loaded = typeof options.scenario === 'string' ? await loadScenario(options.scenario) : options.scenario;
   const base = options.runbook ?? (await loadRunbookConfig());
   const runbook = options.adjustRunbook ? options.adjustRunbook(base) : base;
+  // The simulated cluster serves the runbook's namespace (tests give each incident its own target).
+  const scenario = { ...loaded, namespace: runbook.target.namespace };
   const tokens = {
     github: 'ghp_simulatedGitHubToken000000000000000000',
     argo: 'argocd-simulated-token',
@@ -100,7 +109,11 @@ export async function startSimEnvironment(options: SimEnvironmentOptions): Promi
   // Without Argo sync in the runbook, stand in for Argo CD's automated sync: a merge reaches the cluster.
   if (!runbook.argo?.enabled) github.onMerge(() => applyFromGit());
 
+  const decisionKey = randomBytes(32).toString('hex');
   const activities = createActivities({
+    runbooks: [runbook, ...(options.extraRunbooks ?? [])],
+    temporalUiUrl: options.temporalUiUrl,
+    decisionKey,
     kubeConfig: kubeconfigFor(kube),
     // GitHub's own pacing of writes (secondary rate limits) does not apply to the simulator.
     github: { octokit: createOctokit({ baseUrl: github.url, token: tokens.github, throttle: false }) },
@@ -117,6 +130,7 @@ export async function startSimEnvironment(options: SimEnvironmentOptions): Promi
     runbook,
     activities,
     tokens,
+    decisionKey,
     close: async () => {
       await Promise.allSettled([kube.close(), github.close(), argo.close(), slack.close()]);
     },

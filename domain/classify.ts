@@ -287,6 +287,15 @@ interface LogScan {
   cls: LogClass | null;
 }
 
+/**
+ * The failure class a single log line shows (null: it names none, or only a non-outage code).
+ * Lets the log activity keep every line that matters when it bounds a tail for the incident state.
+ */
+export function logLineClass(line: string): string | null {
+  const signal = scanLine(line, 0);
+  return signal ? (signal.cls ?? 'other') : null;
+}
+
 function scanLogs(lines: readonly string[]): LogScan {
   const recent = lines.length > EVIDENCE_LIMITS.scanLines ? lines.slice(-EVIDENCE_LIMITS.scanLines) : lines;
   const signals: LogSignal[] = [];

@@ -54,6 +54,11 @@ export interface LogTail {
   /** Lines already redacted by the activity before they leave it. */
   lines: string[];
   truncated: boolean;
+  /**
+   * Set when `lines` is the bounded excerpt the incident keeps (domain/log-excerpt.ts) rather than
+   * the whole tail: how many lines were read, scanned and left out.
+   */
+  excerpt?: { totalLines: number; scannedLines: number; omittedLines: number };
 }
 
 export interface ProbeResult {

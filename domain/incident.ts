@@ -1,8 +1,13 @@
 /**
- * The incident's contract: workflow input, the state the `status` query returns, outcomes, and the
- * pure rules of who may decide. Imported by the workflow, the ingress and the CLI alike.
+ * The incident's contract: what a start carries, the state the `status` query returns, outcomes,
+ * and the decisions people send. Imported by the workflow, the ingress and the CLI alike.
+ *
+ * Trust: a start names a runbook by ID only; the worker resolves the runbook from the config it
+ * loaded. A decision carries who it is for and which run and step it is meant for; the channel it
+ * came through and the caller's identity are established by the worker, never taken from the sender.
  */
 import type { Classification } from './classification';
+import type { DecisionRecord, RefusalRecord } from './decision';
 import type { Diagnosis } from './diagnosis';
 import type { RunbookConfig } from './runbook-config';
 
@@ -14,10 +19,15 @@ export const OUTCOMES = [
   'verification-failed',
   'needs-human',
   'failed',
+  /** The start was not one this worker accepts (unknown runbook, inline config, foreign ID): nothing was read or written. */
+  'refused',
+  /** Ready again by the time the restart was about to happen: nothing was restarted. */
+  'recovered-before-action',
 ] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
 export type Phase =
+  | 'resolving'
   | 'diagnosing'
   | 'awaiting-approval'
   | 'opening-pr'
@@ -44,58 +54,17 @@ export interface IncidentTrigger {
   alert?: AlertInfo;
 }
 
+/**
+ * What a start carries, and all it may carry: the runbook by ID and what triggered it. Anything
+ * else (an inline runbook, a UI link) makes the worker refuse the start.
+ */
 export interface IncidentInput {
-  /** The validated runbook config, frozen into history at start so replay never depends on files. */
-  runbook: RunbookConfig;
+  runbookId: string;
   trigger: IncidentTrigger;
   /** Do everything but write: no PR, no merge, no sync, no restart. */
   dryRun?: boolean;
-  /** Base URL of the Temporal Web UI, for links in PRs and Slack messages. */
-  temporalUiUrl?: string;
 }
-
-/** A decision sent by a human, through any channel. */
-export interface DecisionInput {
-  by: string;
-  comment?: string;
-  /**
-   * Procedures B and C: the approver confirms the human prerequisite is done (credentials rotated
-   * through SealedSecrets / Kafka auth or ACL fixed). Without it a restart is refused.
-   */
-  prerequisiteConfirmed?: boolean;
-  /** Ask for the emergency direct restart instead of the GitOps PR (only when the runbook enables it). */
-  emergency?: boolean;
-  /** Where the decision came from, for the audit trail. */
-  channel?: DecisionChannel;
-  /**
-   * The step this decision is meant for. When given it must match the step the incident waits at,
-   * so a stale button (or a late command) for the restart can never approve a rollback.
-   */
-  step?: DecisionStep;
-}
-
-export type DecisionStep = 'restart' | 'rollback';
-export const DECISION_CHANNELS = ['temporal-signal', 'update', 'cli', 'slack'] as const;
-
-export type DecisionChannel = (typeof DECISION_CHANNELS)[number];
-
-export interface DecisionRecord {
-  decision: 'approve' | 'reject';
-  by: string;
-  comment?: string;
-  prerequisiteConfirmed: boolean;
-  emergency: boolean;
-  channel: DecisionChannel;
-  at: string;
-}
-
-export interface RefusalRecord {
-  by: string;
-  decision: 'approve' | 'reject';
-  channel: DecisionChannel;
-  reason: string;
-  at: string;
-}
+export const INCIDENT_INPUT_KEYS: readonly string[] = ['runbookId', 'trigger', 'dryRun'];
 
 export interface AlertEvent {
   status: 'firing' | 'resolved';
@@ -111,6 +80,8 @@ export interface PullRequestRecord {
   merged: boolean;
   mergedAt?: string;
   mergeSha?: string;
+  /** Closed without being merged. */
+  closed?: boolean;
   /** True when dry-run computed the change but wrote nothing. */
   dryRun?: boolean;
   /** The patched manifest diff summary (what changed). */
@@ -131,19 +102,46 @@ export interface PhaseTiming {
   ms?: number;
 }
 
+/** What a pre-flight found right before acting: the present, not the alert of an hour ago. */
+export interface PreflightRecord {
+  /** Before which action it ran. */
+  before: 'pull-request' | 'sync';
+  at: string;
+  /** Readiness answered 200 on every current pod. */
+  ready: boolean;
+  replicas: number | null;
+  /** The live pod-template restartedAt annotation. */
+  restartedAt: string | null;
+  /** What it concluded, in a sentence. */
+  finding: string;
+}
+
+/** The restart this incident caused: asked for when, and when it really reached the cluster. */
+export interface RestartRecord {
+  how: 'gitops' | 'emergency';
+  /** The restartedAt value written (the GitOps change or the API patch). */
+  restartedAt: string;
+  /** When the change really took effect: merge (no Argo sync), Argo sync, or the API patch. */
+  happenedAt?: string;
+}
+
 export interface IncidentState {
   workflowId: string;
   /** This incident's run: every incident of a target shares the workflow ID, never the run ID. */
   runId: string;
+  /** The runbook the start named (resolved by the worker; unknown IDs are refused). */
   runbookId: string;
-  target: { namespace: string; deployment: string };
+  /** Null until the runbook is resolved (and for a refused start). */
+  target: { namespace: string; deployment: string } | null;
   phase: Phase;
   outcome: Outcome | null;
   startedAt: string;
   closedAt?: string;
   trigger: IncidentTrigger;
   dryRun: boolean;
+  /** The most recent alert events (bounded); `alertCounts` counts them all. */
   alerts: AlertEvent[];
+  alertCounts: { firing: number; resolved: number };
   resolvedAt?: string;
   diagnosis: Diagnosis | null;
   classification: Classification | null;
@@ -151,6 +149,10 @@ export interface IncidentState {
   prerequisite: string | null;
   decision: DecisionRecord | null;
   refusals: RefusalRecord[];
+  /** Refusals not kept in `refusals` (beyond its cap): counted, never silently dropped. */
+  refusalsDropped: number;
+  preflights: PreflightRecord[];
+  restart: RestartRecord | null;
   pullRequest: PullRequestRecord | null;
   argoSync: {
     application: string;
@@ -164,31 +166,51 @@ export interface IncidentState {
     at: string;
   } | null;
   verification: VerificationRecord | null;
-  rollback: { offered: boolean; decision?: DecisionRecord; pullRequest?: PullRequestRecord } | null;
+  rollback: {
+    offered: boolean;
+    decision?: DecisionRecord;
+    pullRequest?: PullRequestRecord;
+    /** What became of the revert PR: merged and verified, or closed when the incident ended. */
+    result?: string;
+  } | null;
   timings: Record<string, PhaseTiming>;
   /** The Slack message that mirrors this incident, when the runbook has a channel. */
   slack?: { channel: string; ts: string } | null;
   notes: string[];
+  /** Notes not kept (beyond the cap). */
+  notesDropped: number;
   error?: string;
 }
 
+/** The Kubernetes object an incident remediates; one open incident per target, whatever the runbook. */
+export interface IncidentTarget {
+  namespace: string;
+  deployment: string;
+}
+
 /**
- * The workflow ID of the one open incident a runbook may have for its target. Dry runs get their
- * own ID, so a rehearsal never absorbs (or is absorbed by) a real incident's alerts.
+ * The workflow ID of the one open incident of a target (namespace and Deployment): two runbooks that
+ * name one Deployment share it, so they can never remediate it at once. Dry runs get their own ID,
+ * so a rehearsal never absorbs (or is absorbed by) a real incident's alerts.
  */
-export function incidentWorkflowId(config: Pick<RunbookConfig, 'id' | 'target'>, options: { dryRun?: boolean } = {}): string {
-  return `agentruns-${config.id}-${config.target.namespace}${options.dryRun ? '-dry-run' : ''}`;
+export function incidentWorkflowId(target: IncidentTarget, options: { dryRun?: boolean } = {}): string {
+  return `agentruns-${target.deployment}-${target.namespace}${options.dryRun ? '-dry-run' : ''}`;
+}
+
+/** The workflow ID of the incident of a runbook's target. */
+export function runbookWorkflowId(runbook: Pick<RunbookConfig, 'target'>, options: { dryRun?: boolean } = {}): string {
+  return incidentWorkflowId(runbook.target, options);
 }
 
 export function isApprover(config: Pick<RunbookConfig, 'approvers'>, who: string): boolean {
   return config.approvers.some((a) => a.id === who);
 }
 
-/** The state of an incident as it opens: diagnosing, nothing decided, nothing written. */
+/** The state of an incident as it opens: nothing resolved, nothing decided, nothing written. */
 export function openingState(opening: {
   workflowId: string;
   runId: string;
-  runbook: { id: string; target: { namespace: string; deployment: string } };
+  runbookId: string;
   trigger: IncidentTrigger;
   dryRun?: boolean;
   startedAt: string;
@@ -196,20 +218,24 @@ export function openingState(opening: {
   return {
     workflowId: opening.workflowId,
     runId: opening.runId,
-    runbookId: opening.runbook.id,
-    target: { namespace: opening.runbook.target.namespace, deployment: opening.runbook.target.deployment },
-    phase: 'diagnosing',
+    runbookId: opening.runbookId,
+    target: null,
+    phase: 'resolving',
     outcome: null,
     startedAt: opening.startedAt,
     trigger: opening.trigger,
     dryRun: opening.dryRun === true,
     // Alerts arrive as alertFired signals (signal-with-start), so the first one is not counted twice.
     alerts: [],
+    alertCounts: { firing: 0, resolved: 0 },
     diagnosis: null,
     classification: null,
     prerequisite: null,
     decision: null,
     refusals: [],
+    refusalsDropped: 0,
+    preflights: [],
+    restart: null,
     pullRequest: null,
     argoSync: null,
     verification: null,
@@ -217,5 +243,6 @@ export function openingState(opening: {
     timings: {},
     slack: null,
     notes: [],
+    notesDropped: 0,
   };
 }

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { parseDuration } from './duration';
+import { DECISION_CHANNELS } from './decision';
 import { documentIssues, InvalidDocumentError, type DocumentIssue } from './invalid-document';
 
 const duration = z.string().superRefine((text, ctx) => {
@@ -30,7 +31,18 @@ export const approverSchema = z.object({
   name: z.string().optional(),
   /** Slack member ID (U…) that maps a button click to this approver. */
   slackUserId: z.string().regex(/^[UW][A-Z0-9]+$/, 'expected a Slack member ID such as U024BE7LH').optional(),
+  /**
+   * The Temporal caller identities that may act for this approver (with SSO in front of the
+   * Temporal UI, the user's login). When listed, a signal or Update from any other identity is
+   * refused and recorded as refused; when absent, the identity is recorded but not checked.
+   */
+  temporalIdentities: z.array(z.string().min(1).max(200)).min(1).optional(),
 });
+
+const channelList = z
+  .array(z.enum(DECISION_CHANNELS))
+  .min(1, 'name at least one channel')
+  .refine((list) => new Set(list).size === list.length, 'a channel is listed twice');
 
 export const alertMatcherSchema = z.object({
   /** Label equality matchers; every one must hold for an alert to route to this runbook. */
@@ -80,7 +92,18 @@ export const runbookConfigSchema = z
         syncTimeout: duration.default('10 minutes'),
       })
       .optional(),
-    approvers: z.array(approverSchema).min(1, 'at least one approver is required'),
+    approvers: z
+      .array(approverSchema)
+      .min(1, 'at least one approver is required')
+      .refine((list) => new Set(list.map((a) => a.id)).size === list.length, 'an approver id is listed twice'),
+    approval: z
+      .object({
+        /** The channels a decision may come through: temporal (UI, signal), slack, cli. Default all three. */
+        channels: channelList.default([...DECISION_CHANNELS]),
+        /** The channels that may approve the emergency direct restart; default: the same as `channels`. */
+        emergencyChannels: channelList.optional(),
+      })
+      .prefault({}),
     timeouts: z
       .object({
         approval: duration.default('30 minutes'),

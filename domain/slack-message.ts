@@ -32,10 +32,10 @@ export const decisionButtonValueSchema = z
   .object({
     workflowId: z.string().min(1).max(500),
     /** The incident run the message belongs to: a click on an old message never reaches a newer incident. */
-    runId: z.string().min(1).max(100).optional(),
+    runId: z.string().min(1).max(100),
     decision: z.enum(['approve', 'reject']),
     /** The step the buttons were shown for (restart or rollback). */
-    step: z.enum(['restart', 'rollback']).optional(),
+    step: z.enum(['restart', 'rollback']),
     /** Set on the Approve button of procedures B/C: clicking it confirms the human prerequisite. */
     prerequisiteConfirmed: z.boolean().optional(),
   })
@@ -101,6 +101,7 @@ export function awaitsDecision(state: IncidentState): boolean {
 }
 
 const PHASE_TEXT: Record<IncidentState['phase'], string> = {
+  resolving: 'starting',
   diagnosing: 'diagnosing',
   'awaiting-approval': 'waiting for approval',
   'opening-pr': 'opening the restart PR',
@@ -120,7 +121,14 @@ const OUTCOME_EMOJI: Record<NonNullable<IncidentState['outcome']>, string> = {
   'verification-failed': ':x:',
   'needs-human': ':raising_hand:',
   failed: ':x:',
+  refused: ':no_entry:',
+  'recovered-before-action': ':white_check_mark:',
 };
+
+/** `namespace/deployment`, or the runbook when the target is not known (a refused start). */
+function targetName(state: IncidentState): string {
+  return state.target ? `${state.target.namespace}/${state.target.deployment}` : `runbook ${state.runbookId}`;
+}
 
 function evidenceBlock(state: IncidentState): KnownBlock | null {
   const evidence = state.classification?.evidence ?? [];
@@ -162,10 +170,10 @@ function buttons(state: IncidentState): KnownBlock {
             type: 'mrkdwn',
             text: clip(
               prerequisite
-                ? `You confirm that ${escapeMrkdwn(prerequisite)}. A PR will bump the restart annotation of ${state.target.namespace}/${state.target.deployment}.`
+                ? `You confirm that ${escapeMrkdwn(prerequisite)}. A PR will bump the restart annotation of ${targetName(state)}.`
                 : rollback
-                  ? `A PR will revert the restart of ${state.target.namespace}/${state.target.deployment}.`
-                  : `A PR will bump the restart annotation of ${state.target.namespace}/${state.target.deployment}.`,
+                  ? `A PR will revert the restart of ${targetName(state)}.`
+                  : `A PR will bump the restart annotation of ${targetName(state)}.`,
               300,
             ),
           },
@@ -186,7 +194,7 @@ function buttons(state: IncidentState): KnownBlock {
 
 /** Renders the incident's message from its state. Pure: same state, same message. */
 export function renderIncidentMessage(state: IncidentState, options: SlackMessageOptions = {}): SlackMessage {
-  const target = `${state.target.namespace}/${state.target.deployment}`;
+  const target = targetName(state);
   const cls = state.classification?.class ?? 'not classified yet';
   const procedure = state.classification?.procedure ?? null;
   const blocks: KnownBlock[] = [

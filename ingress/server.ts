@@ -32,6 +32,7 @@ import { routeAlert } from './routing';
 import { createSlackInteractions, type DecideFn, type SlackNotifier } from './slack-interactions';
 
 export type IngressSettings = Pick<Settings, 'ALERTMANAGER_TOKEN' | 'SLACK_SIGNING_SECRET' | 'INGRESS_BODY_LIMIT_BYTES'> &
+  Partial<Pick<Settings, 'AGENTRUNS_DECISION_KEY'>> &
   Partial<Pick<Settings, 'INGRESS_PORT' | 'INGRESS_HOST'>>;
 
 export interface IngressDeps {
@@ -168,10 +169,11 @@ export function createIngress(deps: IngressDeps): Ingress {
   const limit = deps.settings.INGRESS_BODY_LIMIT_BYTES;
   const temporalTimeoutMs = deps.temporalTimeoutMs ?? 5_000;
   const { logger, metrics } = deps;
-  const incidents: IncidentClientOptions = { client: deps.client, taskQueue: deps.taskQueue, temporalUiUrl: deps.temporalUiUrl };
+  const incidents: IncidentClientOptions = { client: deps.client, taskQueue: deps.taskQueue };
   const slack = deps.settings.SLACK_SIGNING_SECRET
     ? createSlackInteractions({
         signingSecret: deps.settings.SLACK_SIGNING_SECRET,
+        decisionKey: deps.settings.AGENTRUNS_DECISION_KEY,
         client: deps.client,
         runbooks: deps.runbooks,
         logger,
@@ -228,7 +230,7 @@ export function createIngress(deps: IngressDeps): Ingress {
       } else {
         const signalled = await resolveIncidentAlert(incidents, runbook, info);
         metrics.alertsResolved.inc({ runbook: runbook.id, signalled: String(signalled) });
-        const workflowId = incidentWorkflowId(runbook);
+        const workflowId = incidentWorkflowId(runbook.target);
         log.info(signalled ? 'alert resolution signalled' : 'alert resolved with no open incident', { workflowId, fingerprint: alert.fingerprint });
         out.resolved.push({ workflowId, runbook: runbook.id, fingerprint: alert.fingerprint, signalled });
       }

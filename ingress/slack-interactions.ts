@@ -12,17 +12,20 @@
  * `response_url` (or chat.postEphemeral when there is none).
  *
  * Who may decide: the Slack user is mapped to an approver of the incident's runbook by
- * `approvers[].slackUserId`, and the decision goes through the `decide` Update as that approver
- * (channel 'slack'), so the workflow's validator refuses at once what it would not accept. A Slack
- * user who is no approver gets an ephemeral refusal, and the click is still sent as the `approve` /
- * `reject` SIGNAL with `by: <Slack user id>`: the workflow records it in its `refusals`, which keeps
- * the attempt in the audit trail (history) and not only in this process's logs.
+ * `approvers[].slackUserId`, and the decision goes through the `decide` Update as that approver,
+ * pinned to the message's run and step, carrying the ingress's proof of the verified click: an
+ * HMAC under AGENTRUNS_DECISION_KEY (domain/decision-proof.ts), which the worker checks before it
+ * records the decision as Slack's. Without the key, Slack buttons decide nothing. A Slack user who
+ * is no approver gets an ephemeral refusal, and the attempt is reported to the incident (the
+ * `decisionRefused` signal, recorded as reported) so it is in the audit trail, not only in logs.
  */
 import { createHmac, timingSafeEqual, createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Client } from '@temporalio/client';
 import { z } from 'zod';
-import { incidentWorkflowId, type DecisionInput, type DecisionRecord } from '../domain/incident';
+import type { DecisionInput, DecisionRecord } from '../domain/decision';
+import { signDecision } from '../domain/decision-proof';
+import { incidentWorkflowId } from '../domain/incident';
 import type { RunbookConfig } from '../domain/runbook-config';
 import { APPROVE_ACTION_ID, DECISION_ACTION_IDS, parseDecisionButtonValue } from '../domain/slack-message';
 import { decide as decideWithUpdate, DecisionRefusedError, recordRefusal } from '../control/incidents';
@@ -120,16 +123,12 @@ export interface SlackNotifier {
   postEphemeral(input: { channel: string; user: string; text: string }): Promise<unknown>;
 }
 
-export type DecideFn = (
-  client: Client,
-  workflowId: string,
-  decision: 'approve' | 'reject',
-  input: DecisionInput,
-  runId?: string,
-) => Promise<DecisionRecord>;
+export type DecideFn = (client: Client, workflowId: string, decision: 'approve' | 'reject', input: DecisionInput) => Promise<DecisionRecord>;
 
 export interface SlackInteractionDeps {
   signingSecret: string;
+  /** AGENTRUNS_DECISION_KEY: signs each verified click for the worker. Without it no click decides. */
+  decisionKey?: string;
   client: Client;
   runbooks: readonly RunbookConfig[];
   logger: Logger;
@@ -217,7 +216,7 @@ export function createSlackInteractions(deps: SlackInteractionDeps) {
     }
     const { workflowId, runId, step, decision, prerequisiteConfirmed } = parsed.value;
     const clickLog = log.child({ workflowId, decision, slackUser: user });
-    const runbook = deps.runbooks.find((r) => incidentWorkflowId(r) === workflowId);
+    const runbook = deps.runbooks.find((r) => incidentWorkflowId(r.target) === workflowId);
     if (!runbook) {
       clickLog.warn('Slack decision for an incident of no configured runbook');
       deps.metrics.approvals.inc({ channel: 'slack', decision, result: 'error' });
@@ -248,16 +247,36 @@ export function createSlackInteractions(deps: SlackInteractionDeps) {
       return;
     }
 
+    if (!deps.decisionKey) {
+      clickLog.error('Slack decision refused: the ingress has no AGENTRUNS_DECISION_KEY to vouch for it');
+      deps.metrics.approvals.inc({ channel: 'slack', decision, result: 'error' });
+      await tell(payload, ':warning: Slack approvals are not configured on this AgentRuns ingress (AGENTRUNS_DECISION_KEY). Nothing was sent.', clickLog);
+      return;
+    }
+    const issuedAt = new Date((deps.now ?? Date.now)()).toISOString();
+    const proven = {
+      workflowId,
+      runId,
+      step,
+      decision,
+      by: approver.id,
+      prerequisiteConfirmed: prerequisiteConfirmed === true,
+      emergency: false,
+      restartAnyway: false,
+      user,
+      issuedAt,
+    };
     const input: DecisionInput = {
       by: approver.id,
-      channel: 'slack',
+      runId,
+      step,
       comment: `clicked in Slack by ${user}`,
       ...(prerequisiteConfirmed ? { prerequisiteConfirmed: true } : {}),
-      ...(step ? { step } : {}),
+      slack: { user, issuedAt, signature: signDecision(deps.decisionKey, proven) },
     };
     type Result = { kind: 'done'; record: DecisionRecord } | { kind: 'failed'; err: unknown };
     const delivery: Promise<Result> = deps.client
-      .withDeadline(Date.now() + timeoutMs, () => decide(deps.client, workflowId, decision, input, runId))
+      .withDeadline(Date.now() + timeoutMs, () => decide(deps.client, workflowId, decision, input))
       .then((record): Result => ({ kind: 'done', record }), (err: unknown): Result => ({ kind: 'failed', err }));
     let timer: NodeJS.Timeout | undefined;
     const slow = new Promise<'slow'>((resolve) => {

@@ -36,6 +36,12 @@ export const settingsSchema = z.object({
   SLACK_BOT_TOKEN: optionalSecret,
   SLACK_API_URL: z.url().default('https://slack.com/api/'),
   SLACK_SIGNING_SECRET: optionalSecret,
+  /**
+   * Shared by the ingress and the worker only: the ingress signs each verified Slack click with it,
+   * the worker checks the signature before recording a decision as Slack's. Without it Slack buttons
+   * cannot decide anything. At least 32 characters (`openssl rand -hex 32`).
+   */
+  AGENTRUNS_DECISION_KEY: z.string().min(32, 'must be at least 32 characters (openssl rand -hex 32)').optional(),
   ALERTMANAGER_TOKEN: optionalSecret,
   INGRESS_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   INGRESS_HOST: z.string().min(1).default('0.0.0.0'),
@@ -71,7 +77,15 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   return s;
 }
 
-const SECRET_KEYS = new Set(['TEMPORAL_API_KEY', 'GITHUB_TOKEN', 'ARGOCD_AUTH_TOKEN', 'SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'ALERTMANAGER_TOKEN']);
+const SECRET_KEYS = new Set([
+  'TEMPORAL_API_KEY',
+  'GITHUB_TOKEN',
+  'ARGOCD_AUTH_TOKEN',
+  'SLACK_BOT_TOKEN',
+  'SLACK_SIGNING_SECRET',
+  'AGENTRUNS_DECISION_KEY',
+  'ALERTMANAGER_TOKEN',
+]);
 
 /** Settings safe to log: secret values left out, and only the names of the secrets that are set. */
 export function describeSettings(s: Settings): Record<string, unknown> {

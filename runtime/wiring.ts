@@ -7,6 +7,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { createActivities, type Activities } from '../activities';
 import { createOctokit } from '../activities/github';
 import { createSlackClient } from '../activities/slack';
+import type { RunbookConfig } from '../domain/runbook-config';
 import type { Settings } from './settings';
 
 export function kubeConfigFrom(settings: Pick<Settings, 'KUBECONFIG'>): KubeConfig {
@@ -19,8 +20,15 @@ export function kubeConfigFrom(settings: Pick<Settings, 'KUBECONFIG'>): KubeConf
   return kc;
 }
 
-export function activitiesFromSettings(settings: Settings, kubeConfig: KubeConfig = kubeConfigFrom(settings)): Activities {
+export function activitiesFromSettings(
+  settings: Settings,
+  runbooks: readonly RunbookConfig[],
+  kubeConfig: KubeConfig = kubeConfigFrom(settings),
+): Activities {
   return createActivities({
+    runbooks,
+    temporalUiUrl: settings.TEMPORAL_UI_URL,
+    decisionKey: settings.AGENTRUNS_DECISION_KEY,
     kubeConfig,
     github: settings.GITHUB_TOKEN ? { octokit: createOctokit({ baseUrl: settings.GITHUB_API_URL, token: settings.GITHUB_TOKEN }) } : undefined,
     argo: settings.ARGOCD_SERVER && settings.ARGOCD_AUTH_TOKEN ? { baseUrl: settings.ARGOCD_SERVER, token: settings.ARGOCD_AUTH_TOKEN } : undefined,
@@ -36,5 +44,6 @@ export function integrationsSummary(settings: Settings): Record<string, string> 
     github: settings.GITHUB_TOKEN ? `on (${settings.GITHUB_API_URL})` : 'off: no GITHUB_TOKEN (no GitOps facts, no PR)',
     argocd: settings.ARGOCD_SERVER ? `on (${settings.ARGOCD_SERVER})` : 'off: no ARGOCD_SERVER',
     slack: settings.SLACK_BOT_TOKEN ? `on (${settings.SLACK_API_URL})` : 'off: no SLACK_BOT_TOKEN',
+    slackDecisions: settings.AGENTRUNS_DECISION_KEY ? 'on' : 'off: no AGENTRUNS_DECISION_KEY (Slack buttons cannot decide)',
   };
 }

@@ -28,14 +28,24 @@ export interface IncidentWorkerOptions {
   taskQueue: string;
   activities: Activities;
   workflowBundle?: WorkflowBundle;
+  shutdownGraceTime?: string;
+  identity?: string;
 }
+
+/**
+ * How long a stopping worker lets its activities finish: the wait windows (activities/waits.ts) end
+ * early with what they saw, so a rollout hands every wait to the next worker without losing it.
+ */
+export const SHUTDOWN_GRACE = '10 seconds';
 
 export async function createIncidentWorker(options: IncidentWorkerOptions): Promise<Worker> {
   return Worker.create({
     connection: options.connection,
+    shutdownGraceTime: options.shutdownGraceTime ?? SHUTDOWN_GRACE,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     activities: options.activities,
     workflowBundle: options.workflowBundle ?? (await bundleWorkflows()),
+    ...(options.identity ? { identity: options.identity } : {}),
   });
 }

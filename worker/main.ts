@@ -18,7 +18,7 @@ export interface RunningWorker {
 export async function startWorker(settings: Settings, log: (msg: string, meta?: object) => void): Promise<RunningWorker> {
   // Fails at start, naming every problem, rather than when the first incident arrives.
   const runbooks = await loadRunbookConfigs(settings.AGENTRUNS_RUNBOOK);
-  const activities = activitiesFromSettings(settings);
+  const activities = activitiesFromSettings(settings, runbooks);
   log('worker starting', { settings: describeSettings(settings), runbooks: runbooks.map((r) => r.id), integrations: integrationsSummary(settings) });
   const connection = await NativeConnection.connect(temporalConnectionOptions(settings));
   let worker: Worker;

@@ -1,10 +1,12 @@
 /**
  * Messages of the incident workflow, importable by the ingress and CLI without loading the workflow.
  * Signals are what the Temporal Web UI and `temporal workflow signal` can send; the `decide` Update
- * gives programmatic callers (Slack, CLI) an immediate refusal through its validator.
+ * gives programmatic callers (Slack through the ingress, the CLI) an immediate refusal through its
+ * validator. Every decision names the run and step it is for (`runId`, `step`).
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { AlertInfo, DecisionChannel, DecisionInput, DecisionRecord, IncidentState } from '../domain/incident';
+import type { DecisionInput, DecisionRecord } from '../domain/decision';
+import type { AlertInfo, IncidentState } from '../domain/incident';
 
 export const statusQuery = defineQuery<IncidentState>('status');
 export const approveSignal = defineSignal<[DecisionInput]>('approve');
@@ -14,14 +16,15 @@ export const alertResolvedSignal = defineSignal<[AlertInfo]>('alertResolved');
 
 /**
  * A decision refused before it reached the workflow (the `decide` Update's validator, or the Slack
- * ingress for a user who is no approver): sent afterwards so the refusal is in the incident's audit
- * trail. It only records; it can never approve anything.
+ * ingress for a user who is no approver): sent afterwards so the attempt is in the incident's audit
+ * trail, recorded as `reported` (its sender is not verified). It only records; it can never approve.
  */
 export const decisionRefusedSignal = defineSignal<[RefusalInput]>('decisionRefused');
 export interface RefusalInput {
   by: string;
   decision: 'approve' | 'reject';
-  channel: DecisionChannel;
+  /** Where the reporter saw the attempt (e.g. `slack`, `cli`); kept as reported. */
+  channel: string;
   reason: string;
 }
 

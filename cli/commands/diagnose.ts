@@ -20,7 +20,7 @@ export async function diagnoseCommand(argv: string[]): Promise<number> {
   });
   const settings = loadSettings({ ...process.env, ...(values.kubeconfig ? { KUBECONFIG: values.kubeconfig } : {}) });
   const runbook = await loadRunbookConfig(values.runbook ?? settings.AGENTRUNS_RUNBOOK);
-  const activities = activitiesFromSettings(settings);
+  const activities = activitiesFromSettings(settings, [runbook]);
   const diagnosis = await collectDiagnosis(activities, runbook);
   const classification = classifyDiagnosis(diagnosis, {
     expectedReplicas: runbook.target.expectedReplicas,

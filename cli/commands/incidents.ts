@@ -46,7 +46,7 @@ export async function startCommand(argv: string[]): Promise<number> {
   try {
     const runbook = await loadRunbookConfig(values.runbook ?? settings.AGENTRUNS_RUNBOOK);
     const opened = await openIncident(
-      { client, taskQueue: settings.TEMPORAL_TASK_QUEUE, temporalUiUrl: settings.TEMPORAL_UI_URL },
+      { client, taskQueue: settings.TEMPORAL_TASK_QUEUE },
       runbook,
       { source: 'cli', by: values.by ?? process.env.USER ?? 'cli' },
       { dryRun: values['dry-run'] },
@@ -59,6 +59,19 @@ export async function startCommand(argv: string[]): Promise<number> {
   }
 }
 
+/** Which run and step of an incident wait for a decision now, as a hint for the command line. */
+async function whatWaits(client: Client, workflowId: string): Promise<string> {
+  try {
+    const state = await incidentStatus(client, workflowId);
+    const step = state.phase === 'awaiting-approval' ? 'restart' : state.phase === 'awaiting-rollback-approval' ? 'rollback' : null;
+    return step
+      ? `incident ${workflowId} waits for a decision on the ${step} of run ${state.runId} (add --run ${state.runId} --step ${step})`
+      : `incident ${workflowId} (run ${state.runId}) waits for no decision now (phase ${state.phase})`;
+  } catch (err) {
+    return `incident ${workflowId} could not be read (${(err as Error).message})`;
+  }
+}
+
 export function decisionCommand(decision: 'approve' | 'reject') {
   return async (argv: string[]): Promise<number> => {
     const { values, positionals } = parseArgs({
@@ -67,25 +80,38 @@ export function decisionCommand(decision: 'approve' | 'reject') {
         ...connectionOptions,
         by: { type: 'string' },
         comment: { type: 'string' },
+        run: { type: 'string' },
+        step: { type: 'string' },
         'prerequisite-confirmed': { type: 'boolean', default: false },
         emergency: { type: 'boolean', default: false },
+        'restart-anyway': { type: 'boolean', default: false },
       },
       strict: true,
       allowPositionals: true,
     });
     if (positionals.length !== 1) throw new CliError(`expected one incident ID\nusage: agentruns ${USAGE[decision]}`);
     if (!values.by) throw new CliError(`--by APPROVER is required\nusage: agentruns ${USAGE[decision]}`);
+    if (values.step !== undefined && values.step !== 'restart' && values.step !== 'rollback') {
+      throw new CliError(`--step must be restart or rollback, not ${values.step}`);
+    }
+    const workflowId = positionals[0]!;
     const { client, close } = await connect(values);
     try {
-      const record = await decide(client, positionals[0]!, decision, {
+      if (!values.run || !values.step) {
+        // A decision is pinned to one run and step: say which ones wait now, but never guess them.
+        throw new CliError(`--run RUN_ID and --step restart|rollback are required: ${await whatWaits(client, workflowId)}`);
+      }
+      const record = await decide(client, workflowId, decision, {
         by: values.by,
-        comment: values.comment,
+        runId: values.run,
+        step: values.step,
+        ...(values.comment ? { comment: values.comment } : {}),
         prerequisiteConfirmed: values['prerequisite-confirmed'],
         emergency: values.emergency,
-        channel: 'cli',
+        restartAnyway: values['restart-anyway'],
       });
       if (values.json) printJson({ accepted: true, record });
-      else console.log(`${decision} accepted for ${positionals[0]} by ${record.by}`);
+      else console.log(`${decision} accepted for ${workflowId} by ${record.by} (${record.channel}, identity ${record.identity ?? 'unknown'})`);
       return EXIT.ok;
     } catch (err) {
       if (!(err instanceof DecisionRefusedError)) throw err;
@@ -107,7 +133,7 @@ export async function statusCommand(argv: string[]): Promise<number> {
   });
   const { client, settings, close } = await connect(values);
   try {
-    const id = positionals[0] ?? incidentWorkflowId(await loadRunbookConfig(values.runbook ?? settings.AGENTRUNS_RUNBOOK));
+    const id = positionals[0] ?? incidentWorkflowId((await loadRunbookConfig(values.runbook ?? settings.AGENTRUNS_RUNBOOK)).target);
     let state: IncidentState;
     try {
       state = await incidentStatus(client, id);
@@ -148,14 +174,19 @@ export async function listCommand(argv: string[]): Promise<number> {
 
 function renderStatus(s: IncidentState): string {
   const lines = [
-    `incident ${s.workflowId} (${s.runbookId}, ${s.target.namespace}/${s.target.deployment})`,
+    `incident ${s.workflowId} run ${s.runId} (${s.runbookId}, ${s.target ? `${s.target.namespace}/${s.target.deployment}` : 'target unknown'})`,
     `phase:     ${s.phase}${s.outcome ? ` → ${s.outcome}` : ''}`,
     `class:     ${s.classification?.class ?? '-'} (procedure ${s.classification?.procedure ?? '-'})`,
     `action:    ${s.classification?.action ?? '-'}`,
   ];
   if (s.prerequisite) lines.push(`requires:  ${s.prerequisite}`);
-  if (s.decision) lines.push(`decision:  ${s.decision.decision} by ${s.decision.by} via ${s.decision.channel} at ${s.decision.at}`);
+  if (s.decision) {
+    lines.push(`decision:  ${s.decision.decision} by ${s.decision.by} via ${s.decision.channel} (identity ${s.decision.identity ?? 'unknown'}) at ${s.decision.at}`);
+  }
   for (const r of s.refusals) lines.push(`refused:   ${r.by} (${r.channel}): ${r.reason}`);
+  if (s.refusalsDropped) lines.push(`refused:   … and ${s.refusalsDropped} more`);
+  for (const p of s.preflights) lines.push(`preflight: before ${p.before}: ${p.finding}`);
+  if (s.resolvedAt) lines.push(`alert:     resolved at ${s.resolvedAt}`);
   if (s.pullRequest) lines.push(`PR:        ${s.pullRequest.url || '(dry run)'} ${s.pullRequest.merged ? 'merged' : 'open'}`);
   if (s.argoSync) lines.push(`argo:      ${s.argoSync.application} ${s.argoSync.status}/${s.argoSync.health}`);
   if (s.verification) lines.push(`verified:  ${s.verification.ok ? 'yes' : 'no'} — ${s.verification.detail}`);

@@ -147,18 +147,19 @@ export async function demoCommand(argv: string[]): Promise<number> {
     if (waiting.phase === 'awaiting-approval') {
       console.log(`\nclass ${waiting.classification?.class} → procedure ${waiting.classification?.procedure}: ${waiting.classification?.action}`);
       console.log(`Slack message posted to ${stack.env.runbook.slack?.channel ?? '(no channel)'} in the simulated Slack.`);
+      const approval = JSON.stringify({ by: 'oncall-alice', runId: waiting.runId, step: 'restart', comment: 'restart' });
       if (interactive) {
         console.log(
           [
             '\nWaiting for your approval. Approve it in one of these ways:',
-            `  Temporal UI:  open ${uiLink} → "Send a Signal" → name: approve, input: {"by":"oncall-alice","comment":"restart"}`,
-            `  CLI:          TEMPORAL_ADDRESS=${stack.temporal.address} npx agentruns approve ${id} --by oncall-alice`,
-            `  temporal:     temporal workflow signal --address ${stack.temporal.address} --workflow-id ${id} --name approve --input '{"by":"oncall-alice"}'`,
+            `  Temporal UI:  open ${uiLink} → "Send a Signal" → name: approve, input: ${approval}`,
+            `  CLI:          TEMPORAL_ADDRESS=${stack.temporal.address} npx agentruns approve ${id} --by oncall-alice --run ${waiting.runId} --step restart`,
+            `  temporal:     temporal workflow signal --address ${stack.temporal.address} --workflow-id ${id} --run-id ${waiting.runId} --name approve --input '${approval}'`,
           ].join('\n'),
         );
       } else {
         console.log('\nauto-approving as oncall-alice through the decide Update (no terminal, or --auto-approve)…');
-        await decide(stack.services.client, id, 'approve', { by: 'oncall-alice', comment: 'demo auto-approval', channel: 'cli' });
+        await decide(stack.services.client, id, 'approve', { by: 'oncall-alice', runId: waiting.runId, step: 'restart', comment: 'demo auto-approval' });
       }
     }
     const final = await follow(stack, stop, id, (s) => s.phase === 'closed', 30 * 60_000);

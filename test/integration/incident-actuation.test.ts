@@ -14,7 +14,7 @@ import type { IncidentState } from '../../domain/incident';
 import type { RunbookConfig } from '../../domain/runbook-config';
 import { loadScenario } from '../../sim/scenario';
 import { approveSignal, rejectSignal } from '../../workflows/messages';
-import { incidentHarness, waitForPhase, type IncidentHarness } from '../support/incident';
+import { decisionFor, incidentHarness, pinned, waitForPhase, type IncidentHarness } from '../support/incident';
 import { connectTemporal, createTestWorker, type TemporalTestContext } from '../support/temporal';
 
 let ctx: TemporalTestContext;
@@ -52,8 +52,8 @@ describe('gated actuation of torghut-ws', () => {
       const podsBefore = h.env.kube.snapshot().pods.map((p) => p.name);
       const handle = await start();
       await waitForPhase(handle, ['awaiting-approval']);
-      const record = await decide(ctx.client, handle.workflowId, 'approve', { by: 'oncall-alice', comment: 'stale socket, restart' });
-      expect(record).toMatchObject({ decision: 'approve', by: 'oncall-alice', channel: 'update' });
+      const record = await decide(ctx.client, handle.workflowId, 'approve', await pinned(handle, { by: 'oncall-alice', comment: 'stale socket, restart' }));
+      expect(record).toMatchObject({ decision: 'approve', by: 'oncall-alice', channel: 'cli' });
 
       // merge: wait — a human merges the PR in GitHub.
       const waiting = await waitForPhase(handle, ['awaiting-merge']);
@@ -98,10 +98,10 @@ describe('gated actuation of torghut-ws', () => {
     await withIncident({ scenario: 'alpaca-406' }, async (h, start) => {
       const handle = await start();
       await waitForPhase(handle, ['awaiting-approval']);
-      await handle.signal(rejectSignal, { by: 'oncall-bob', comment: 'market closed, leave it' });
+      await handle.signal(rejectSignal, await pinned(handle, { by: 'oncall-bob', comment: 'market closed, leave it' }));
       const final = await result(handle);
       expect(final.outcome).toBe('rejected');
-      expect(final.decision).toMatchObject({ decision: 'reject', by: 'oncall-bob', channel: 'temporal-signal' });
+      expect(final.decision).toMatchObject({ decision: 'reject', by: 'oncall-bob', channel: 'temporal' });
       expect(h.env.github.writes()).toEqual([]);
       expect(h.env.kube.writes()).toEqual([]);
     });
@@ -123,21 +123,22 @@ describe('gated actuation of torghut-ws', () => {
     await withIncident({ scenario: 'alpaca-406' }, async (h, start) => {
       const handle = await start();
       await waitForPhase(handle, ['awaiting-approval']);
-      await expect(decide(ctx.client, handle.workflowId, 'approve', { by: 'mallory' })).rejects.toThrow(
+      await expect(decide(ctx.client, handle.workflowId, 'approve', await pinned(handle, { by: 'mallory' }))).rejects.toThrow(
         new DecisionRefusedError(`mallory is not an approver of runbook ${h.runbook.id}`),
       );
-      await handle.signal(approveSignal, { by: 'mallory', comment: 'let me in' });
+      await handle.signal(approveSignal, await pinned(handle, { by: 'mallory', comment: 'let me in' }));
       const state = await waitForPhase(handle, ['awaiting-approval']);
       // Both attempts are in the audit trail: the refused Update (recorded by the client) and the signal.
       await expect.poll(async () => (await waitForPhase(handle, ['awaiting-approval'])).refusals.length).toBe(2);
       const refusals = (await waitForPhase(handle, ['awaiting-approval'])).refusals;
       expect(refusals.map((r) => [r.by, r.channel])).toEqual([
-        ['mallory', 'update'],
-        ['mallory', 'temporal-signal'],
+        ['mallory', 'reported'],
+        ['mallory', 'temporal'],
       ]);
-      expect(refusals[0]!.reason).toBe(`mallory is not an approver of runbook ${h.runbook.id}`);
+      // The client reported its refused Update (recorded as reported, with where it saw it).
+      expect(refusals[0]!.reason).toBe(`cli: mallory is not an approver of runbook ${h.runbook.id}`);
       expect(state.decision).toBeNull();
-      await handle.signal(rejectSignal, { by: 'oncall-alice' });
+      await handle.signal(rejectSignal, await pinned(handle, { by: 'oncall-alice' }));
       expect((await result(handle)).outcome).toBe('rejected');
       expect(h.env.github.writes()).toEqual([]);
     });
@@ -149,12 +150,12 @@ describe('gated actuation of torghut-ws', () => {
       const waiting = await waitForPhase(handle, ['awaiting-approval']);
       expect(waiting.classification?.procedure).toBe('B');
       expect(waiting.prerequisite).toMatch(/SealedSecrets/);
-      await expect(decide(ctx.client, handle.workflowId, 'approve', { by: 'oncall-alice' })).rejects.toThrow(/prerequisite/);
-      await handle.signal(approveSignal, { by: 'oncall-alice' });
+      await expect(decide(ctx.client, handle.workflowId, 'approve', await pinned(handle, { by: 'oncall-alice' }))).rejects.toThrow(/prerequisite/);
+      await handle.signal(approveSignal, await pinned(handle, { by: 'oncall-alice' }));
       await expect.poll(async () => (await waitForPhase(handle, ['awaiting-approval'])).refusals.length).toBe(2);
       expect(h.env.github.writes()).toEqual([]);
 
-      await decide(ctx.client, handle.workflowId, 'approve', { by: 'oncall-alice', prerequisiteConfirmed: true, comment: 'keys rotated in sealed-secrets.yaml' });
+      await decide(ctx.client, handle.workflowId, 'approve', await pinned(handle, { by: 'oncall-alice', prerequisiteConfirmed: true, comment: 'keys rotated in sealed-secrets.yaml' }));
       const final = await result(handle);
       expect(final.outcome).toBe('remediated');
       expect(final.decision).toMatchObject({ prerequisiteConfirmed: true });
@@ -165,13 +166,12 @@ describe('gated actuation of torghut-ws', () => {
   it('a worker restarted while the incident waits for approval loses nothing: the new worker carries it to remediated', async () => {
     const harness = await incidentHarness(ctx, { scenario: 'alpaca-406', adjust: fastRunbook });
     try {
-      const handle = await harness.run(async () => {
+      const { handle, waiting } = await harness.run(async () => {
         const h = await harness.start();
-        await waitForPhase(h, ['awaiting-approval']);
-        return h;
+        return { handle: h, waiting: await waitForPhase(h, ['awaiting-approval']) };
       });
       // The first worker is gone; the incident waits in Temporal, and a decision can still be sent.
-      await handle.signal(approveSignal, { by: 'oncall-alice', comment: 'approved while no worker ran' });
+      await handle.signal(approveSignal, decisionFor(waiting, 'oncall-alice', { comment: 'approved while no worker ran' }));
       const replacement = await createTestWorker(ctx, harness.taskQueue, harness.env.activities);
       const final = await replacement.runUntil(result(handle));
       expect(final.outcome).toBe('remediated');
@@ -192,13 +192,13 @@ describe('gated actuation of torghut-ws', () => {
       async (h, start) => {
         const handle = await start();
         await waitForPhase(handle, ['awaiting-approval']);
-        await decide(ctx.client, handle.workflowId, 'approve', { by: 'oncall-alice' });
+        await decide(ctx.client, handle.workflowId, 'approve', await pinned(handle, { by: 'oncall-alice' }));
         const final = await result(handle);
         expect(final.outcome).toBe('failed');
         expect(final.error).toMatch(/merge|time/i);
         const pr = h.env.github.pulls()[0]!;
         expect(pr).toMatchObject({ state: 'closed', merged: false });
-        expect(h.env.github.comments(pr.number).map((c) => c.body).join('\n')).toMatch(/Closed by AgentRuns: incident .* failed/);
+        expect(h.env.github.comments(pr.number).map((c) => c.body).join('\n')).toMatch(/Closed by AgentRuns: not merged within 2 seconds; incident .* gave up waiting/);
         expect(final.notes).toContain(`closed the unmerged PR #${pr.number}`);
         expect(h.env.kube.snapshot().rollouts).toBe(0);
       },
@@ -230,7 +230,7 @@ describe('gated actuation of torghut-ws', () => {
     await withIncident({ scenario: 'alpaca-406', wrapActivities: loseFirstAnswer }, async (h, start) => {
       const handle = await start();
       await waitForPhase(handle, ['awaiting-approval']);
-      await decide(ctx.client, handle.workflowId, 'approve', { by: 'oncall-alice' });
+      await decide(ctx.client, handle.workflowId, 'approve', await pinned(handle, { by: 'oncall-alice' }));
       const final = await result(handle);
       expect(final.outcome).toBe('remediated');
       expect(attempts).toBe(2);
@@ -246,7 +246,7 @@ describe('gated actuation of torghut-ws', () => {
     await withIncident({ scenario: 'flapping' }, async (h, start) => {
       const first = await start();
       await waitForPhase(first, ['awaiting-approval']);
-      await decide(ctx.client, first.workflowId, 'approve', { by: 'oncall-alice' });
+      await decide(ctx.client, first.workflowId, 'approve', await pinned(first, { by: 'oncall-alice' }));
       expect((await result(first)).outcome).toBe('remediated');
       // Readiness relapses (as the probes see it); Alertmanager fires again.
       const target = diagnosisTarget(h.runbook);
@@ -271,12 +271,12 @@ describe('gated actuation of torghut-ws', () => {
       async (h, start) => {
         const handle = await start();
         await waitForPhase(handle, ['awaiting-approval']);
-        await decide(ctx.client, handle.workflowId, 'approve', { by: 'oncall-alice' });
+        await decide(ctx.client, handle.workflowId, 'approve', await pinned(handle, { by: 'oncall-alice' }));
         const offered = await waitForPhase(handle, ['awaiting-rollback-approval']);
         expect(offered.verification).toMatchObject({ ok: false, rediagnosedClass: 'alpaca_406_second_connection' });
         expect(offered.rollback).toMatchObject({ offered: true });
         const before = await h.env.github.fileAt('main', h.runbook.gitops.deploymentPath);
-        await decide(ctx.client, handle.workflowId, 'approve', { by: 'oncall-bob', comment: 'roll it back' });
+        await decide(ctx.client, handle.workflowId, 'approve', await pinned(handle, { by: 'oncall-bob', comment: 'roll it back' }));
         const final = await result(handle);
         expect(final.outcome).toBe('verification-failed');
         expect(final.rollback?.decision).toMatchObject({ by: 'oncall-bob' });
@@ -297,7 +297,7 @@ describe('gated actuation of torghut-ws', () => {
       await harness.run(async () => {
         const handle = await harness.start({ dryRun: true });
         await waitForPhase(handle, ['awaiting-approval']);
-        await decide(ctx.client, handle.workflowId, 'approve', { by: 'oncall-alice' });
+        await decide(ctx.client, handle.workflowId, 'approve', await pinned(handle, { by: 'oncall-alice' }));
         const final = await result(handle);
         expect(final.outcome).toBe('needs-human');
         expect(final.pullRequest).toMatchObject({ dryRun: true, number: 0 });
@@ -314,7 +314,7 @@ describe('gated actuation of torghut-ws', () => {
     await withIncident({ scenario: 'alpaca-406' }, async (h, start) => {
       const handle = await start();
       await waitForPhase(handle, ['awaiting-approval']);
-      await expect(decide(ctx.client, handle.workflowId, 'approve', { by: 'oncall-alice', emergency: true })).rejects.toThrow(/emergency direct restart is disabled/);
+      await expect(decide(ctx.client, handle.workflowId, 'approve', await pinned(handle, { by: 'oncall-alice', emergency: true }))).rejects.toThrow(/emergency direct restart is disabled/);
       await handle.terminate('test done');
     });
     await withIncident(
@@ -322,7 +322,7 @@ describe('gated actuation of torghut-ws', () => {
       async (h, start) => {
         const handle = await start();
         await waitForPhase(handle, ['awaiting-approval']);
-        await decide(ctx.client, handle.workflowId, 'approve', { by: 'oncall-alice', emergency: true, comment: 'market open, no time for a PR' });
+        await decide(ctx.client, handle.workflowId, 'approve', await pinned(handle, { by: 'oncall-alice', emergency: true, comment: 'market open, no time for a PR' }));
         const final = await result(handle);
         expect(final.outcome).toBe('remediated');
         expect(final.pullRequest).toBeNull();

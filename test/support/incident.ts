@@ -8,6 +8,7 @@ import type { Activities } from '../../activities';
 import type { Worker } from '@temporalio/worker';
 import { openIncident } from '../../control/incidents';
 import { startSimEnvironment, type SimEnvironment, type SimEnvironmentOptions } from '../../devstack/sim-environment';
+import type { DecisionInput } from '../../domain/decision';
 import type { IncidentState, Phase } from '../../domain/incident';
 import type { RunbookConfig } from '../../domain/runbook-config';
 import { statusQuery } from '../../workflows/messages';
@@ -24,10 +25,24 @@ export interface IncidentHarness {
   close(): Promise<void>;
 }
 
-/** A runbook id unique to the test, so each test owns its incident's workflow ID. */
+/**
+ * A runbook unique to the test — its own id and its own target namespace — so each test owns its
+ * incident's workflow ID (which derives from the target). Alert matchers follow the namespace.
+ */
 export function uniqueRunbook(runbook: RunbookConfig, adjust?: (r: RunbookConfig) => RunbookConfig): RunbookConfig {
-  const unique = { ...runbook, id: `t-${randomUUID().slice(0, 12)}` };
+  const name = `t-${randomUUID().slice(0, 12)}`;
+  const unique: RunbookConfig = {
+    ...runbook,
+    id: name,
+    target: { ...runbook.target, namespace: name },
+    alerts: runbook.alerts.map((a) => ({ labels: { ...a.labels, ...(a.labels.namespace ? { namespace: name } : {}) } })),
+  };
   return adjust ? adjust(unique) : unique;
+}
+
+/** A decision for the run and step the incident waits at, as the CLI and Slack send them. */
+export function decisionFor(state: Pick<IncidentState, 'runId' | 'phase'>, by: string, extra: Partial<DecisionInput> = {}): DecisionInput {
+  return { by, runId: state.runId, step: state.phase === 'awaiting-rollback-approval' ? 'rollback' : 'restart', ...extra };
 }
 
 export async function incidentHarness(
@@ -38,7 +53,11 @@ export async function incidentHarness(
     wrapActivities?: (activities: Activities) => Activities;
   },
 ): Promise<IncidentHarness> {
-  const env = await startSimEnvironment({ ...options, adjustRunbook: (r) => uniqueRunbook(r, options.adjust) });
+  const env = await startSimEnvironment({
+    temporalUiUrl: ctx.uiUrl || undefined,
+    ...options,
+    adjustRunbook: (r) => uniqueRunbook(r, options.adjust),
+  });
   const taskQueue = uniqueTaskQueue();
   const activities = options.wrapActivities ? options.wrapActivities(env.activities) : env.activities;
   const worker = await createTestWorker(ctx, taskQueue, activities);
@@ -50,11 +69,14 @@ export async function incidentHarness(
     run: (fn) => worker.runUntil(fn),
     async start(extra = {}) {
       const opened = await openIncident(
-        { client: ctx.client, taskQueue, temporalUiUrl: ctx.uiUrl || undefined },
+        { client: ctx.client, taskQueue },
         env.runbook,
         {
           source: 'alertmanager',
-          alert: { alertname: extra.alertname ?? 'TorghutWsNotReady', labels: { alertname: extra.alertname ?? 'TorghutWsNotReady', namespace: 'torghut' } },
+          alert: {
+            alertname: extra.alertname ?? 'TorghutWsNotReady',
+            labels: { alertname: extra.alertname ?? 'TorghutWsNotReady', namespace: env.runbook.target.namespace },
+          },
         },
         { dryRun: extra.dryRun },
       );
@@ -62,6 +84,11 @@ export async function incidentHarness(
     },
     close: () => env.close(),
   };
+}
+
+/** A decision pinned to the run and step the incident waits at right now (as the CLI and Slack send it). */
+export async function pinned(handle: WorkflowHandle, input: { by: string } & Partial<DecisionInput>): Promise<DecisionInput> {
+  return decisionFor(await handle.query(statusQuery), input.by, input);
 }
 
 /** Polls the `status` query until the incident reaches one of the phases (or closes). */

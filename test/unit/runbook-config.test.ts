@@ -38,8 +38,8 @@ describe('runbook config', () => {
     expect(config.gitops.configMapPath).toBe('argocd/applications/torghut/ws/configmap.yaml');
     expect(config.emergency.directRestartEnabled).toBe(false);
     expect(config.timeouts.approval).toBe('30 minutes');
-    expect(incidentWorkflowId(config)).toBe('agentruns-torghut-ws-torghut');
-    expect(incidentWorkflowId(config, { dryRun: true })).toBe('agentruns-torghut-ws-torghut-dry-run');
+    expect(incidentWorkflowId(config.target)).toBe('agentruns-torghut-ws-torghut');
+    expect(incidentWorkflowId(config.target, { dryRun: true })).toBe('agentruns-torghut-ws-torghut-dry-run');
   });
 
   it('defaults fill what a minimal file leaves out', () => {
@@ -82,7 +82,7 @@ describe('runbook config', () => {
     await expect(loadRunbookConfig(join(dir, 'missing.yaml'))).rejects.toThrow(/cannot read file/);
   });
 
-  it('a directory of runbooks is loaded whole; two runbooks for the same incident ID are refused', async () => {
+  it('a directory of runbooks is loaded whole; two runbooks naming one Deployment are refused', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'runbooks-'));
     writeFileSync(join(dir, 'torghut-ws.yaml'), readFileSync(DEFAULT_RUNBOOK_PATH, 'utf8'));
     writeFileSync(join(dir, 'other.yaml'), stringify({ ...shipped, id: 'other-ws', target: { ...shipped.target, deployment: 'other-ws' } }));
@@ -90,8 +90,11 @@ describe('runbook config', () => {
     const runbooks = await loadRunbookConfigs(dir);
     expect(runbooks.map((r) => r.id)).toEqual(['other-ws', 'torghut-ws']);
 
-    writeFileSync(join(dir, 'copy.yml'), readFileSync(DEFAULT_RUNBOOK_PATH, 'utf8'));
-    await expect(loadRunbookConfigs(dir)).rejects.toThrow(/same runbook id and target namespace as .*copy\.yml \(incident agentruns-torghut-ws-torghut\)/);
+    // Another id, the same Deployment: its incidents would share one workflow ID.
+    writeFileSync(join(dir, 'copy.yml'), stringify({ ...shipped, id: 'torghut-ws-copy' }));
+    await expect(loadRunbookConfigs(dir)).rejects.toThrow(
+      /names the same Deployment as .*copy\.yml \(incident agentruns-torghut-ws-torghut\): one runbook per target/,
+    );
     await expect(loadRunbookConfigs(mkdtempSync(join(tmpdir(), 'empty-')))).rejects.toThrow(/holds no runbook/);
   });
 });

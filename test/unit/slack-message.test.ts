@@ -38,10 +38,11 @@ function state(over: Partial<IncidentState> = {}): IncidentState {
     ...openingState({
       workflowId: WORKFLOW_ID,
       runId: 'run-0001',
-      runbook: { id: 'torghut-ws', target: { namespace: 'torghut', deployment: 'torghut-ws' } },
+      runbookId: 'torghut-ws',
       trigger: { source: 'alertmanager' },
       startedAt: '2026-03-01T10:16:00.000Z',
     }),
+    target: { namespace: 'torghut', deployment: 'torghut-ws' },
     phase: 'awaiting-approval',
     classification: classification(),
     ...over,
@@ -126,7 +127,18 @@ describe('the incident Slack message', () => {
     const blocks = blocksOf(
       state({
         phase: 'opening-pr',
-        decision: { decision: 'approve', by: 'oncall-alice', prerequisiteConfirmed: false, emergency: false, channel: 'slack', at: '2026-03-01T10:20:00.000Z' },
+        decision: {
+          decision: 'approve',
+          by: 'oncall-alice',
+          step: 'restart',
+          prerequisiteConfirmed: false,
+          emergency: false,
+          restartAnyway: false,
+          channel: 'slack',
+          identity: 'agentruns-ingress',
+          slackUser: 'U0ALICE01',
+          at: '2026-03-01T10:20:00.000Z',
+        },
       }),
     );
     expect(actions(blocks)).toBeUndefined();
@@ -138,7 +150,17 @@ describe('the incident Slack message', () => {
       state({
         phase: 'closed',
         outcome: 'remediated',
-        decision: { decision: 'approve', by: 'oncall-bob', prerequisiteConfirmed: false, emergency: false, channel: 'update', at: '2026-03-01T10:20:00.000Z' },
+        decision: {
+          decision: 'approve',
+          by: 'oncall-bob',
+          step: 'restart',
+          prerequisiteConfirmed: false,
+          emergency: false,
+          restartAnyway: false,
+          channel: 'cli',
+          identity: 'bob@laptop',
+          at: '2026-03-01T10:20:00.000Z',
+        },
         pullRequest: { number: 42, url: 'https://github.com/proompteng/lab/pull/42', branch: 'agentruns/x', merged: true, changes: [] },
         notes: ['rollout complete, /readyz 200'],
       }),

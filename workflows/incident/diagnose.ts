@@ -1,0 +1,67 @@
+/**
+ * Phases 1–2 — diagnose and classify: the read-only activities in parallel (a failing source
+ * degrades the diagnosis instead of failing it), then the pure rules run as an activity, so a rule
+ * change never breaks replay. Then the guards that end an incident before anyone is asked: healthy,
+ * unclassified, a Deployment that cannot be read, a restart within the cool-down.
+ */
+import { upsertSearchAttributes } from '@temporalio/workflow';
+import { collectDiagnosis } from '../../domain/collect-diagnosis';
+import { RESTARTED_AT_ANNOTATION, type Diagnosis } from '../../domain/diagnosis';
+import { durationMs } from '../../domain/duration';
+import type { IncidentState } from '../../domain/incident';
+import { classKey } from '../../domain/search-attributes';
+import { diag } from './activities';
+import type { Incident } from './context';
+
+export function classifyOptions(incident: Incident) {
+  const { runbook } = incident.r;
+  return {
+    expectedReplicas: runbook.target.expectedReplicas,
+    kafkaSecret: runbook.target.kafkaSecret,
+    readinessPath: runbook.target.health.readinessPath,
+  };
+}
+
+/** Diagnoses and classifies; the closed state when a guard ends the incident here, else null. */
+export async function diagnose(incident: Incident): Promise<IncidentState | null> {
+  const { state } = incident;
+  const { runbook } = incident.r;
+  incident.enter('diagnosing');
+  state.diagnosis = await collectDiagnosis(diag, runbook);
+  state.classification = await diag.classifyIncident(state.diagnosis, classifyOptions(incident));
+  upsertSearchAttributes([{ key: classKey, value: state.classification.class }]);
+
+  if (state.classification.class === 'healthy') return incident.close('healthy-no-action', 'readiness is 200: nothing to do');
+  if (state.classification.procedure === null) {
+    return incident.close('needs-human', 'the failure could not be classified; a human must diagnose it from the evidence');
+  }
+  if (!state.diagnosis.deployment.ok) {
+    return incident.close('needs-human', 'the Deployment could not be read, so its restart history (cool-down) is unknown: not restarting blind');
+  }
+  const lastRestart = lastRestartOf(state.diagnosis);
+  const cooldownMs = durationMs(runbook.timeouts.cooldown);
+  if (lastRestart !== null && Date.now() - lastRestart < cooldownMs) {
+    return incident.close(
+      'needs-human',
+      `restarted ${Math.round((Date.now() - lastRestart) / 60_000)} min ago, within the ${runbook.timeouts.cooldown} cool-down: ` +
+        'escalating instead of restarting a flapping service in a loop',
+    );
+  }
+  return null;
+}
+
+/** The live restartedAt annotation of a diagnosis, or null. */
+export function liveRestartedAt(diagnosis: Diagnosis | null): string | null {
+  return diagnosis?.deployment.ok ? (diagnosis.deployment.value.templateAnnotations[RESTARTED_AT_ANNOTATION] ?? null) : null;
+}
+
+/**
+ * The latest restart the target has had or is about to get: the live annotation, or the one in Git
+ * (a restart merged but not yet synced counts too).
+ */
+function lastRestartOf(diagnosis: Diagnosis): number | null {
+  const candidates = [liveRestartedAt(diagnosis), diagnosis.gitops?.ok ? diagnosis.gitops.value.restartedAt : null]
+    .map((value) => (value ? Date.parse(value) : NaN))
+    .filter((at) => Number.isFinite(at));
+  return candidates.length ? Math.max(...candidates) : null;
+}
