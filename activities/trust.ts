@@ -60,13 +60,14 @@ export function identityFromHistory(events: readonly HistoryEvent[], origin: Dec
       const signal = event.workflowExecutionSignaledEventAttributes;
       if (signal?.signalName !== origin.signalName) continue;
       seen += 1;
-      if (seen === origin.ordinal) return signal.identity ?? null;
+      // An empty identity (the Temporal Web UI without SSO sends none) is no identity.
+      if (seen === origin.ordinal) return signal.identity || null;
     }
     return null;
   }
   for (const event of events) {
     const meta = event.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.meta;
-    if (meta?.updateId === origin.updateId) return meta.identity ?? null;
+    if (meta?.updateId === origin.updateId) return meta.identity || null;
   }
   return null;
 }

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { isGrpcServiceError, ServiceError, WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { encodeToPayloads } from '@temporalio/common/lib/internal-non-workflow';
+import { boundAlert } from '../domain/bounds';
 import type { DecisionInput, DecisionRecord } from '../domain/decision';
 import { incidentWorkflowId, type AlertInfo, type IncidentInput, type IncidentState, type IncidentTrigger } from '../domain/incident';
 import type { RunbookConfig } from '../domain/runbook-config';
@@ -51,8 +52,9 @@ export async function openIncident(
 ): Promise<OpenedIncident> {
   const { client } = options;
   const workflowId = incidentWorkflowId(runbook.target, { dryRun: extra.dryRun });
-  const input: IncidentInput = { runbookId: runbook.id, trigger, ...(extra.dryRun ? { dryRun: true } : {}) };
-  const alert: AlertInfo = trigger.alert ?? { labels: { source: trigger.source, ...(trigger.by ? { by: trigger.by } : {}) } };
+  // Whatever the alert carried, the incident keeps it bounded (a 900 KB annotation never reaches Temporal).
+  const alert: AlertInfo = boundAlert(trigger.alert ?? { labels: { source: trigger.source, ...(trigger.by ? { by: trigger.by } : {}) } });
+  const input: IncidentInput = { runbookId: runbook.id, trigger: { ...trigger, ...(trigger.alert ? { alert } : {}) }, ...(extra.dryRun ? { dryRun: true } : {}) };
   const converter = client.options.loadedDataConverter;
   try {
     const response = await client.workflowService.signalWithStartWorkflowExecution({
@@ -79,7 +81,7 @@ export async function openIncident(
 export async function resolveIncidentAlert(options: IncidentClientOptions, runbook: Pick<RunbookConfig, 'target'>, alert: AlertInfo): Promise<boolean> {
   const workflowId = incidentWorkflowId(runbook.target);
   try {
-    await options.client.workflow.getHandle(workflowId).signal(alertResolvedSignal, alert);
+    await options.client.workflow.getHandle(workflowId).signal(alertResolvedSignal, boundAlert(alert));
     return true;
   } catch (err) {
     // No open incident (never opened, or already closed): nothing to tell.

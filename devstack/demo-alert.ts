@@ -1,18 +1,21 @@
 /** A real-shaped Alertmanager webhook payload (version 4) for torghut-ws readiness stuck at 503. */
-export function torghutAlertPayload(options: { status?: 'firing' | 'resolved'; fingerprint?: string; startsAt?: string } = {}) {
+export function torghutAlertPayload(
+  options: { status?: 'firing' | 'resolved'; fingerprint?: string; startsAt?: string; namespace?: string; annotations?: Record<string, string> } = {},
+) {
   const status = options.status ?? 'firing';
-  const labels = { alertname: 'TorghutWsNotReady', namespace: 'torghut', deployment: 'torghut-ws', severity: 'page' };
+  const labels = { alertname: 'TorghutWsNotReady', namespace: options.namespace ?? 'torghut', deployment: 'torghut-ws', severity: 'page' };
   const annotations = {
     summary: 'torghut-ws readiness stuck at 503',
     description: 'kube_deployment_status_replicas_ready{deployment="torghut-ws"} == 0 for 5m',
     runbook_url: 'docs/runbooks/ws-connection-limit-and-auth.md',
+    ...options.annotations,
   };
   const startsAt = options.startsAt ?? new Date(Date.now() - 5 * 60_000).toISOString();
   return {
     version: '4',
     receiver: 'agentruns',
     status,
-    groupKey: '{}/{severity="page"}:{alertname="TorghutWsNotReady", namespace="torghut"}',
+    groupKey: `{}/{severity="page"}:{alertname="TorghutWsNotReady", namespace="${labels.namespace}"}`,
     truncatedAlerts: 0,
     groupLabels: { alertname: labels.alertname, namespace: labels.namespace },
     commonLabels: labels,

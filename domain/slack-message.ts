@@ -192,6 +192,17 @@ function buttons(state: IncidentState): KnownBlock {
   };
 }
 
+/** What changed since the diagnosis: the alert resolving while the incident waits, and the latest pre-flight. */
+function presentText(state: IncidentState): string | null {
+  const lines: string[] = [];
+  if (state.resolvedAt && state.phase !== 'closed') {
+    lines.push(`:large_green_circle: The alert resolved at ${state.resolvedAt} while this incident waits; the pre-flight re-checks readiness before anything is restarted.`);
+  }
+  const preflight = state.preflights.at(-1);
+  if (preflight) lines.push(`*Pre-flight* (${preflight.at}): ${escapeMrkdwn(clip(redact(preflight.finding), 500))}`);
+  return lines.length ? lines.join('\n') : null;
+}
+
 /** Renders the incident's message from its state. Pure: same state, same message. */
 export function renderIncidentMessage(state: IncidentState, options: SlackMessageOptions = {}): SlackMessage {
   const target = targetName(state);
@@ -225,6 +236,9 @@ export function renderIncidentMessage(state: IncidentState, options: SlackMessag
       text: { type: 'mrkdwn', text: clip(`:warning: *Before approving, a human must make sure that:* ${escapeMrkdwn(state.prerequisite)}`, SECTION_MAX) },
     });
   }
+
+  const present = presentText(state);
+  if (present) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(present, SECTION_MAX) } });
 
   const links: string[] = [];
   const ui = temporalUiLink(state.workflowId, options);

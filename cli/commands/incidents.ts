@@ -2,6 +2,7 @@
  * The incident loop from a terminal: `start`, `approve`, `reject`, `status ID`, `list`. Decisions go
  * through the `decide` Update, so a refusal is printed at once with its reason (exit 1).
  */
+import { hostname, userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { loadRunbookConfig } from '../../config/load-runbook';
@@ -33,7 +34,9 @@ async function connect(values: { address?: string; namespace?: string; 'task-que
   } catch (err) {
     throw new CliError(`cannot reach Temporal at ${settings.TEMPORAL_ADDRESS}: ${(err as Error).message}`, EXIT.failure);
   }
-  return { client: new Client({ connection, namespace: settings.TEMPORAL_NAMESPACE }), settings, close: () => connection.close() };
+  // The identity Temporal records for every call of this CLI (decisions are audited with it).
+  const identity = `agentruns-cli:${userInfo().username}@${hostname()}`;
+  return { client: new Client({ connection, namespace: settings.TEMPORAL_NAMESPACE, identity }), settings, close: () => connection.close() };
 }
 
 export async function startCommand(argv: string[]): Promise<number> {

@@ -40,7 +40,7 @@ async function postAlert(): Promise<{ status: number; body: { incidents: Array<{
   const response = await fetch(`${services.ingressUrl}/alertmanager`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${DEMO_SECRETS.alertmanagerToken}` },
-    body: JSON.stringify(torghutAlertPayload()),
+    body: JSON.stringify(torghutAlertPayload({ namespace: env.runbook.target.namespace })),
   });
   return { status: response.status, body: (await response.json()) as never };
 }

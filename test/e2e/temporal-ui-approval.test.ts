@@ -20,6 +20,7 @@ import { DEMO_SECRETS, demoRunbook, startServices, type Services } from '../../d
 import { startSimEnvironment } from '../../devstack/sim-environment';
 import type { IncidentState } from '../../domain/incident';
 import { launchChromium } from '../support/browser';
+import { statusQuery } from '../../workflows/messages';
 import { uniqueRunbook, waitForPhase } from '../support/incident';
 import { connectTemporal, uniqueTaskQueue, type TemporalTestContext } from '../support/temporal';
 
@@ -76,7 +77,20 @@ async function sendSignalInUi(page: Page, workflowUrl: string, workflowId: strin
   await page.screenshot({ path: SCREENSHOT });
 
   await withEvidence(page, 'submit the signal', async () => {
-    await dialog.getByRole('button', { name: 'Submit' }).click();
+    // Leaving the editor reformats the JSON over several lines, which moves the Submit button: leave
+    // it first (as a person would, reading the input over) so the click lands where the button is.
+    const submit = dialog.getByRole('button', { name: 'Submit' });
+    await dialog.locator('[role="textbox"][contenteditable="true"]').evaluate((editor) => (editor as unknown as { blur(): void }).blur());
+    let at = await submit.boundingBox();
+    await expect
+      .poll(async () => {
+        const now = await submit.boundingBox();
+        const still = now?.y === at?.y;
+        at = now;
+        return still;
+      }, { timeout: UI_TIMEOUT_MS, interval: 250 })
+      .toBe(true);
+    await submit.click();
     await dialog.waitFor({ state: 'hidden' });
   });
 }
@@ -97,7 +111,7 @@ describe('Temporal Web UI approval, in headless Chromium', () => {
 
     let browser: Browser | undefined;
     let services: Services | undefined;
-    const env = await startSimEnvironment({ scenario: 'alpaca-406', adjustRunbook: (r) => uniqueRunbook(demoRunbook(r)) });
+    const env = await startSimEnvironment({ scenario: 'alpaca-406', adjustRunbook: (r) => uniqueRunbook(demoRunbook(r)), temporalUiUrl: uiUrl });
     try {
       browser = await launchChromium();
       services = await startServices({
@@ -112,7 +126,7 @@ describe('Temporal Web UI approval, in headless Chromium', () => {
       const response = await fetch(`${services.ingressUrl}/alertmanager`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${DEMO_SECRETS.alertmanagerToken}` },
-        body: JSON.stringify(torghutAlertPayload()),
+        body: JSON.stringify(torghutAlertPayload({ namespace: env.runbook.target.namespace })),
       });
       const answer = (await response.json()) as { incidents: { workflowId: string; attached: boolean }[] };
       expect(response.status, JSON.stringify(answer)).toBe(202);
@@ -121,18 +135,23 @@ describe('Temporal Web UI approval, in headless Chromium', () => {
       expect(answer.incidents[0]!.attached).toBe(false);
       const handle = ctx.client.workflow.getHandle(workflowId);
 
-      const waiting = await waitForPhase(handle, ['awaiting-approval'], UI_TIMEOUT_MS);
+      await waitForPhase(handle, ['awaiting-approval'], UI_TIMEOUT_MS);
+      // Until the Slack message is posted the history still grows, and the UI re-renders the open
+      // signal form on each refresh: start once the incident is quietly waiting.
+      await expect.poll(async () => (await handle.query(statusQuery)).slack, { timeout: UI_TIMEOUT_MS }).toBeTruthy();
+      const waiting = await handle.query(statusQuery);
       expect(waiting.classification?.class).toBe('alpaca_406_second_connection');
       expect(waiting.decision).toBeNull();
 
       const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
       page.setDefaultTimeout(UI_TIMEOUT_MS);
       const workflowUrl = `${uiUrl}/namespaces/${encodeURIComponent(ctx.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
-      await sendSignalInUi(page, workflowUrl, workflowId, 'approve', APPROVAL);
+      // The JSON to paste names the run and step it approves, as every decision must.
+      await sendSignalInUi(page, workflowUrl, workflowId, 'approve', { ...APPROVAL, runId: waiting.runId, step: 'restart' });
 
       const final = (await handle.result()) as IncidentState;
       expect(final.outcome, final.notes.join('; ')).toBe('remediated');
-      expect(final.decision).toMatchObject({ decision: 'approve', by: APPROVAL.by, comment: APPROVAL.comment, channel: 'temporal-signal' });
+      expect(final.decision).toMatchObject({ decision: 'approve', by: APPROVAL.by, comment: APPROVAL.comment, channel: 'temporal' });
       expect(final.pullRequest).toMatchObject({ merged: true });
       expect(final.argoSync).toMatchObject({ status: 'Synced', health: 'Healthy' });
       expect(final.verification?.ok).toBe(true);
@@ -143,6 +162,8 @@ describe('Temporal Web UI approval, in headless Chromium', () => {
       expect(signals).toHaveLength(1);
       // The UI sends its own identity (empty in UI 2.42), never that of an SDK client of this process.
       expect(signals[0]!.workflowExecutionSignaledEventAttributes?.identity).not.toBe(ctx.client.options.identity);
+      // …and the decision records what Temporal recorded (none), not a claim of the sender.
+      expect(final.decision?.identity ?? null).toBe(signals[0]!.workflowExecutionSignaledEventAttributes?.identity || null);
 
       // One Slack message, posted when approval was asked and edited in place at each later step.
       expect(final.notes.filter((n) => n.startsWith('Slack update failed'))).toEqual([]);
@@ -153,7 +174,7 @@ describe('Temporal Web UI approval, in headless Chromium', () => {
       expect(versions.map((t) => t.split(' — ').at(-1))).toEqual(['waiting for approval', 'waiting for the PR to be merged', 'remediated']);
       const blocks = JSON.stringify(message.blocks);
       expect(blocks).toContain('remediated');
-      expect(blocks).toContain('Approved by *oncall-alice* via temporal-signal');
+      expect(blocks).toContain('Approved by *oncall-alice* via temporal');
       expect(blocks).toContain(workflowUrl);
     } finally {
       await browser?.close();

@@ -78,7 +78,7 @@ describe.concurrent('agentruns incident commands', () => {
         const start = await runCli(['start', '--json'], { env });
         expectExit(start, 0);
         const opened = jsonOf<OpenedIncident>(start);
-        expect(opened).toMatchObject({ workflowId: `agentruns-${harness.runbook.id}-torghut`, attached: false });
+        expect(opened).toMatchObject({ workflowId: `agentruns-torghut-ws-${harness.runbook.target.namespace}`, attached: false });
         const id = opened.workflowId;
 
         const waiting = await pollCli(['status', id, '--json'], (r) => r.code === 0 && jsonOf<IncidentState>(r).phase === 'awaiting-approval', { env });
@@ -86,22 +86,29 @@ describe.concurrent('agentruns incident commands', () => {
         expect(state.classification?.class).toBe('alpaca_406_second_connection');
         expect(state.trigger).toMatchObject({ source: 'cli' });
 
-        const refused = await runCli(['approve', id, '--by', 'mallory', '--json'], { env });
+        // A decision names the run and step it is for; without them the CLI says which ones wait.
+        const unpinned = await runCli(['approve', id, '--by', 'oncall-alice'], { env });
+        expectExit(unpinned, 2);
+        expect(unpinned.stderr).toContain(`waits for a decision on the restart of run ${state.runId} (add --run ${state.runId} --step restart)`);
+        const pin = ['--run', state.runId, '--step', 'restart'];
+
+        const refused = await runCli(['approve', id, '--by', 'mallory', ...pin, '--json'], { env });
         expectExit(refused, 1);
         const refusal = jsonOf<{ accepted: boolean; reason: string }>(refused);
         expect(refusal.accepted).toBe(false);
         expect(refusal.reason).toMatch(/mallory is not an approver/);
 
-        const approved = await runCli(['approve', id, '--by', 'oncall-alice', '--comment', 'stale socket, restart'], { env });
+        const approved = await runCli(['approve', id, '--by', 'oncall-alice', ...pin, '--comment', 'stale socket, restart'], { env });
         expectExit(approved, 0);
-        expect(approved.stdout).toBe(`approve accepted for ${id} by oncall-alice\n`);
+        // The channel is the path (the Update), the identity the one Temporal recorded for the CLI's call.
+        expect(approved.stdout).toMatch(new RegExp(`^approve accepted for ${id} by oncall-alice \\(cli, identity agentruns-cli:[^)]+\\)\\n$`));
 
         const done = await pollCli(['status', id], (r) => r.code === 0 && /^phase: +closed/m.test(r.stdout), { env });
         expect(done.stdout, describeRun(done)).toMatch(/^phase: +closed → remediated$/m);
         expect(done.stdout).toMatch(/^decision: +approve by oncall-alice via /m);
         expect(done.stdout).toMatch(/^verified: +yes/m);
         // The refused CLI approval is in the audit trail too.
-        expect(done.stdout).toMatch(/^refused: +mallory \(cli\): mallory is not an approver/m);
+        expect(done.stdout).toMatch(/^refused: +mallory \(reported\): cli: mallory is not an approver/m);
 
         // The visibility store may lag the close by a moment.
         const listed = await pollCli(
@@ -110,7 +117,7 @@ describe.concurrent('agentruns incident commands', () => {
           { env, intervalMs: 500 },
         );
         expect(jsonOf<IncidentSummary[]>(listed)).toContainEqual(
-          expect.objectContaining({ workflowId: id, status: 'COMPLETED', outcome: 'remediated', class: 'alpaca_406_second_connection', target: 'torghut/torghut-ws' }),
+          expect.objectContaining({ workflowId: id, status: 'COMPLETED', outcome: 'remediated', class: 'alpaca_406_second_connection', target: `${harness.runbook.target.namespace}/torghut-ws` }),
         );
       });
       // The restart went through GitOps: one PR, merged.
