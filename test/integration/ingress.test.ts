@@ -173,7 +173,16 @@ async function startIngress(options: {
   };
 }
 
-type CounterName = 'alertsReceived' | 'incidentsStarted' | 'incidentsAttached' | 'alertsResolved' | 'alertsIgnored' | 'alertsRejected' | 'slackRejected' | 'approvals';
+type CounterName =
+  | 'alertsReceived'
+  | 'incidentsStarted'
+  | 'incidentsAttached'
+  | 'alertsResolved'
+  | 'alertsIgnored'
+  | 'alertsInvalid'
+  | 'alertsRejected'
+  | 'slackRejected'
+  | 'approvals';
 
 async function counter(metrics: IngressMetrics, name: CounterName, labels: Record<string, string>): Promise<number> {
   const { values } = (await metrics[name].get()) as { values: { labels: Record<string, string | number | undefined>; value: number }[] };
@@ -236,7 +245,8 @@ describe('Alertmanager webhook: bad requests are refused in a fixed order and st
     { name: 'token with a different length → 403', status: 403, reason: 'forbidden', init: (raw) => ({ raw, headers: { authorization: `Bearer ${ALERTMANAGER_TOKEN}x` } }), error: /^the bearer token is not valid/ },
     { name: 'body over INGRESS_BODY_LIMIT_BYTES → 413', status: 413, reason: 'too_large', init: (raw) => ({ raw: raw + ' '.repeat(5_000) }), error: /^request body exceeds the limit of 4096 bytes$/ },
     { name: 'bad JSON → 400 naming the parse problem', status: 400, reason: 'bad_json', init: (raw) => ({ raw: raw.slice(0, -1) }), error: /^request body is not valid JSON: .*(JSON|end)/i },
-    { name: 'wrong schema → 422 naming the field', status: 422, reason: 'invalid_payload', init: (raw) => ({ raw: raw.replace('"status":"firing","labels"', '"status":"pending","labels"') }), error: /^not an Alertmanager webhook payload \(version 4\): alerts\.0\.status: / },
+    { name: 'not an Alertmanager envelope (version 3) → 422 naming the field', status: 422, reason: 'invalid_payload', init: (raw) => ({ raw: raw.replace('"version":"4"', '"version":"3"') }), error: /^not an Alertmanager webhook payload \(version 4\): version: / },
+    { name: 'alerts not an array → 422', status: 422, reason: 'invalid_payload', init: (raw) => ({ raw: raw.replace('"alerts":[', '"alerts":{"0":[').replace('],"groupLabels"', ']},"groupLabels"') }), error: /^not an Alertmanager webhook payload \(version 4\): alerts: / },
   ];
 
   for (const c of cases) {
@@ -344,9 +354,10 @@ describe('Alertmanager webhook: alerts become incidents', () => {
     const res = await post(webhook([alert('firing')]));
     expect(res.status).toBe(202);
     expect(await res.json()).toEqual({
-      incidents: [{ workflowId, runbook: runbook.id, attached: false, fingerprint: 'f1a2b3c4d5e6' }],
+      incidents: [{ workflowId, runbook: runbook.id, attached: false, alerts: 1, fingerprints: ['f1a2b3c4d5e6'] }],
       ignored: [],
       resolved: [],
+      invalid: [],
     });
     const description = await client.workflow.getHandle(workflowId).describe();
     expect(description.status.name).toBe('RUNNING');
@@ -392,12 +403,14 @@ describe('Alertmanager webhook: alerts become incidents', () => {
       incidents: [],
       ignored: [
         {
+          index: 0,
           fingerprint: 'feedbeef',
           alertname: 'TorghutWsNotReady',
           reason: `no runbook matches alert TorghutWsNotReady: ${runbook.id} needs namespace="torghut" (got "staging")`,
         },
       ],
       resolved: [],
+      invalid: [],
     });
     expect(await counter(metrics, 'alertsIgnored', { reason: 'no_matching_runbook' })).toBe(1);
     await expectNotStarted(workflowIdOf(runbook));
@@ -407,10 +420,10 @@ describe('Alertmanager webhook: alerts become incidents', () => {
     const runbook = makeRunbook();
     const { post } = await startIngress({ runbooks: [runbook] });
     const body = (await (await post(webhook([alert('firing', { alertname: 'DiskFull' }, 'aaa'), alert('firing', {}, 'bbb')]))).json()) as {
-      incidents: { fingerprint: string }[];
+      incidents: { fingerprints: string[] }[];
       ignored: { fingerprint: string }[];
     };
-    expect(body.incidents.map((i) => i.fingerprint)).toEqual(['bbb']);
+    expect(body.incidents.map((i) => i.fingerprints)).toEqual([['bbb']]);
     expect(body.ignored.map((i) => i.fingerprint)).toEqual(['aaa']);
     expect(await signals(workflowIdOf(runbook))).toHaveLength(1);
   });
@@ -425,7 +438,8 @@ describe('Alertmanager webhook: alerts become incidents', () => {
     expect(await res.json()).toEqual({
       incidents: [],
       ignored: [],
-      resolved: [{ workflowId, runbook: runbook.id, fingerprint: 'f1a2b3c4d5e6', signalled: true }],
+      resolved: [{ workflowId, runbook: runbook.id, alerts: 1, fingerprints: ['f1a2b3c4d5e6'], signalled: true }],
+      invalid: [],
     });
     const got = await signals(workflowId);
     expect(got.map((s) => s.name)).toEqual(['alertFired', 'alertResolved']);
@@ -438,8 +452,88 @@ describe('Alertmanager webhook: alerts become incidents', () => {
     const { post } = await startIngress({ runbooks: [runbook] });
     const res = await post(webhook([alert('resolved')], 'resolved'));
     expect(res.status).toBe(202);
-    expect(((await res.json()) as { resolved: { signalled: boolean }[] }).resolved[0]!.signalled).toBe(false);
+    expect(((await res.json()) as { resolved: { signalled: boolean; reason: string }[] }).resolved[0]).toMatchObject({
+      signalled: false,
+      reason: 'no open incident for this target',
+    });
     await expectNotStarted(workflowIdOf(runbook));
+  });
+});
+
+describe('Alertmanager webhook: a group is accepted whole, each alert on its own (issue 7 §9)', () => {
+  it('one bad alert in the group → 202: the torghut alert starts its incident, the bad one is listed as invalid and counted', async () => {
+    const runbook = makeRunbook();
+    const workflowId = workflowIdOf(runbook);
+    const { post, metrics } = await startIngress({ runbooks: [runbook] });
+    const bad = { ...alert('firing', { alertname: 'DiskFull' }, 'bad0001'), startsAt: 'yesterday' };
+    const res = await post(webhook([bad, alert('firing')]));
+    expect(res.status).toBe(202);
+    const body = (await res.json()) as { incidents: { workflowId: string; fingerprints: string[] }[]; invalid: { index: number; fingerprint?: string; error: string }[] };
+    expect(body.incidents).toMatchObject([{ workflowId, fingerprints: ['f1a2b3c4d5e6'] }]);
+    expect(body.invalid).toEqual([{ index: 0, fingerprint: 'bad0001', error: expect.stringMatching(/^startsAt: /) as unknown }]);
+    expect(await signals(workflowId)).toHaveLength(1);
+    expect(await counter(metrics, 'alertsInvalid', { reason: 'invalid_alert' })).toBe(1);
+    expect(await counter(metrics, 'alertsRejected', {})).toBe(0);
+  });
+
+  it('a group of 1,500 alerts (more than the old 1,000 cap) → 202: the torghut alert at the end starts its incident', async () => {
+    const runbook = makeRunbook();
+    const workflowId = workflowIdOf(runbook);
+    const { post, metrics } = await startIngress({ runbooks: [runbook], limit: 2 * 1024 * 1024 });
+    const others = Array.from({ length: 1_499 }, (_, i) => alert('firing', { alertname: 'NodeDiskPressure', namespace: 'infra', node: `n${i}` }, `n${i}`));
+    const res = await post(webhook([...others, alert('firing')]));
+    expect(res.status).toBe(202);
+    const body = (await res.json()) as { incidents: { workflowId: string; fingerprints: string[] }[]; ignored: unknown[]; omitted: Record<string, number> };
+    expect(body.incidents).toMatchObject([{ workflowId, fingerprints: ['f1a2b3c4d5e6'] }]);
+    // The answer lists the first 100 ignored alerts and counts the rest.
+    expect(body.ignored).toHaveLength(100);
+    expect(body.omitted).toEqual({ ignored: 1_399 });
+    expect(await counter(metrics, 'alertsIgnored', { reason: 'no_matching_runbook' })).toBe(1_499);
+    expect(await signals(workflowId)).toHaveLength(1);
+  });
+
+  it('three alerts of the same target (one per pod) → one open/attach: one alertFired signal carrying the first, all three in the answer', async () => {
+    const runbook = makeRunbook();
+    const workflowId = workflowIdOf(runbook);
+    const { post, metrics } = await startIngress({ runbooks: [runbook] });
+    const pods = ['p1', 'p2', 'p3'].map((pod) => alert('firing', { pod }, `fp-${pod}`));
+    const first = (await (await post(webhook(pods))).json()) as { incidents: unknown[] };
+    expect(first.incidents).toEqual([{ workflowId, runbook: runbook.id, attached: false, alerts: 3, fingerprints: ['fp-p1', 'fp-p2', 'fp-p3'] }]);
+    const again = (await (await post(webhook(pods))).json()) as { incidents: { attached: boolean }[] };
+    expect(again.incidents).toMatchObject([{ attached: true, alerts: 3 }]);
+    const got = await signals(workflowId);
+    expect(got.map((s) => [s.name, s.arg.fingerprint])).toEqual([
+      ['alertFired', 'fp-p1'],
+      ['alertFired', 'fp-p1'],
+    ]);
+    expect(await counter(metrics, 'incidentsStarted', { runbook: runbook.id })).toBe(3);
+    expect(await counter(metrics, 'incidentsAttached', { runbook: runbook.id })).toBe(3);
+  });
+
+  it('a resolved alert beside a firing one of the same target does not resolve the incident', async () => {
+    const runbook = makeRunbook();
+    const workflowId = workflowIdOf(runbook);
+    const { post } = await startIngress({ runbooks: [runbook] });
+    const res = await post(webhook([alert('resolved', { pod: 'old' }, 'fp-old'), alert('firing', { pod: 'new' }, 'fp-new')]));
+    const body = (await res.json()) as { resolved: unknown[] };
+    expect(body.resolved).toEqual([
+      { workflowId, runbook: runbook.id, alerts: 1, fingerprints: ['fp-old'], signalled: false, reason: 'another alert of this target is firing in the same request' },
+    ]);
+    expect((await signals(workflowId)).map((s) => s.name)).toEqual(['alertFired']);
+  });
+
+  it('a group of only invalid and unknown alerts → 202 without a single Temporal call (works with Temporal down)', async () => {
+    const deadConnection = Connection.lazy({ address: `127.0.0.1:${await closedPort()}` });
+    try {
+      const { post, metrics, ingress } = await startIngress({ runbooks: [makeRunbook()], client: new Client({ connection: deadConnection }) });
+      const res = await post(webhook([{ ...alert('firing'), status: 'pending' as 'firing' }, alert('firing', { alertname: 'DiskFull' }, 'd1')]));
+      expect(res.status).toBe(202);
+      expect(await res.json()).toMatchObject({ incidents: [], invalid: [{ index: 0 }], ignored: [{ index: 1, fingerprint: 'd1' }] });
+      expect(await counter(metrics, 'alertsInvalid', {})).toBe(1);
+      await ingress.stop();
+    } finally {
+      await deadConnection.close();
+    }
   });
 });
 
