@@ -18,9 +18,12 @@
  * others are recorded, because Alertmanager never retries a 4xx and would lose the whole group.
  * 202 lists per target the incident started or attached to (one Temporal open/attach per target
  * however many of its alerts the group holds), the alerts ignored (with a reason), the resolutions
- * and the invalid alerts. 503 when Temporal is unreachable, so Alertmanager retries (re-sent
- * firing alerts attach to the open incident: signal-with-start, one incident per target). Never a
- * 5xx for bad input.
+ * and the invalid alerts. 503 when Temporal is unreachable, within the 1.5 s budget of the Temporal
+ * calls, so Alertmanager retries (re-sent firing alerts attach to the open incident:
+ * signal-with-start, one incident per target). Never a 5xx for bad input.
+ *
+ * Graceful shutdown also waits for the Temporal calls of requests already answered 503: the SDK
+ * keeps retrying them until their deadline, and a retry on a closed connection throws.
  */
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -48,7 +51,11 @@ export interface IngressDeps {
   logger: Logger;
   metrics: IngressMetrics;
   temporalUiUrl?: string;
-  /** Deadline of the Temporal calls of one webhook request, from when its body is read; default 5 s. */
+  /**
+   * Budget of the Temporal calls of one webhook request, from the moment its body is read; default
+   * 1.5 s, so an unreachable Temporal is a 503 within 2 s (Alertmanager's notify timeout may be 10 s
+   * for a whole group, retries included).
+   */
   temporalTimeoutMs?: number;
   /** Deadline of the /readyz probe of Temporal; default 2 s. */
   readinessTimeoutMs?: number;
@@ -66,7 +73,11 @@ export interface Ingress {
   start(options?: { port?: number; host?: string }): Promise<string>;
   /** Stops accepting, finishes in-flight requests and acknowledged Slack work, then closes. */
   stop(): Promise<void>;
-  /** Resolves when the Slack work acknowledged so far has finished (tests, shutdown). */
+  /**
+   * Resolves when the Slack work acknowledged so far has finished, and the Temporal calls of
+   * requests already answered 503 have stopped retrying (tests, shutdown: close the connection
+   * only after this, or a pending SDK retry throws on the closed channel).
+   */
   settled(): Promise<void>;
 }
 
@@ -108,15 +119,30 @@ export function tokenMatches(presented: string, expected: string): boolean {
 /** gRPC UNAVAILABLE (14) and DEADLINE_EXCEEDED (4): the server could not be reached in time. */
 const GRPC_UNREACHABLE_CODES = new Set([14, 4]);
 
+/** The Temporal calls of one webhook request did not finish within their budget. */
+export class TemporalBudgetError extends Error {
+  constructor(what: string) {
+    super(`Temporal did not answer in time: ${what}`);
+    this.name = 'TemporalBudgetError';
+  }
+}
+
 /** True when a Temporal call failed because the server could not be reached in time. */
 export function isTemporalUnavailable(err: unknown): boolean {
   for (let e: unknown = err, depth = 0; e && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof TemporalBudgetError) return true;
     if (isGrpcDeadlineError(e)) return true;
     if (isGrpcServiceError(e) && GRPC_UNREACHABLE_CODES.has(e.code)) return true;
   }
   return false;
 }
 
+/** Budget of the Temporal calls of one webhook request, from the moment its body is read. */
+export const DEFAULT_TEMPORAL_BUDGET_MS = 1_500;
+/** How long a Temporal success vouches for the connection before a request checks it first. */
+const REACHABLE_FRESH_MS = 10_000;
+/** Deadline of that connection check. */
+const CONNECTION_CHECK_MS = 500;
 /** Entries of each list in a 202 body (and fingerprints per target); the rest are counted in `omitted`. */
 export const ANSWER_LIST_LIMIT = 100;
 
@@ -148,6 +174,23 @@ interface WebhookAnswer {
   invalid: InvalidAlert[];
   skipped?: { count: number; reason: string };
   omitted?: Record<string, number>;
+}
+
+/**
+ * `work`, or a TemporalBudgetError at `deadline` if it has not settled by then: the SDK retries an
+ * unreachable server with backoff and may sleep past a gRPC deadline before it gives up.
+ */
+async function settleBy<T>(work: Promise<T>, deadline: number, what: string): Promise<T> {
+  work.catch(() => undefined); // settling after the timer: its error has been answered already
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new TemporalBudgetError(what)), Math.max(0, deadline - Date.now()));
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 type BodyResult = { ok: true; body: Buffer } | { ok: false; answer: Answer };
@@ -204,7 +247,7 @@ export function createIngress(deps: IngressDeps): Ingress {
     throw new Error('ALERTMANAGER_TOKEN is not set: the ingress never serves an unauthenticated Alertmanager webhook');
   }
   const limit = deps.settings.INGRESS_BODY_LIMIT_BYTES;
-  const temporalTimeoutMs = deps.temporalTimeoutMs ?? 5_000;
+  const temporalTimeoutMs = deps.temporalTimeoutMs ?? DEFAULT_TEMPORAL_BUDGET_MS;
   const { logger, metrics } = deps;
   const incidents: IncidentClientOptions = { client: deps.client, taskQueue: deps.taskQueue, temporalUiUrl: deps.temporalUiUrl };
   const slack = deps.settings.SLACK_SIGNING_SECRET
@@ -221,6 +264,18 @@ export function createIngress(deps: IngressDeps): Ingress {
     : null;
 
   const background = new Set<Promise<void>>();
+  /** Temporal calls still settling after their request was answered (the SDK's retries end at the deadline). */
+  const lingering = new Set<Promise<void>>();
+  /** `call`, remembered until it settles, so stop() and settled() wait for it even after its request was answered. */
+  const track = <T>(call: Promise<T>): Promise<T> => {
+    const done = call.then(
+      () => undefined,
+      () => undefined,
+    );
+    lingering.add(done);
+    void done.finally(() => lingering.delete(done));
+    return call;
+  };
   let stopping = false;
 
   // ---- Alertmanager -----------------------------------------------------------------------
@@ -234,6 +289,26 @@ export function createIngress(deps: IngressDeps): Ingress {
     }
     if (!tokenMatches(match[1]!, alertmanagerToken)) return fail(403, 'the bearer token is not valid for this webhook', 'forbidden');
     return null;
+  };
+
+  /** When a Temporal call last succeeded; a request that finds it stale checks the connection first. */
+  let reachableAt = Number.NEGATIVE_INFINITY;
+
+  /**
+   * The quick connection check: one GetSystemInfo under a short deadline, skipped while a Temporal
+   * call succeeded in the last {@link REACHABLE_FRESH_MS}. Temporal down for a while → 503 in about
+   * half a second instead of the whole budget; Temporal up → one cheap call per idle period.
+   */
+  const checkConnection = async (budgetEnd: number) => {
+    if (Date.now() - reachableAt < REACHABLE_FRESH_MS) return;
+    const deadline = Math.min(budgetEnd, Date.now() + CONNECTION_CHECK_MS);
+    const connection = deps.client.connection;
+    await settleBy(
+      track(connection.withDeadline(deadline, () => connection.workflowService.getSystemInfo({}))),
+      deadline,
+      'the connection check',
+    );
+    reachableAt = Date.now();
   };
 
   /** One open/attach for the target's firing alerts and at most one resolve for its resolved ones. */
@@ -274,13 +349,36 @@ export function createIngress(deps: IngressDeps): Ingress {
     return out;
   };
 
-  /** The targets' Temporal calls, one target after another, under the request's deadline. */
-  const recordGroups = async (groups: TargetGroup<ReadAlert, RunbookConfig>[], budgetEnd: number, log: Logger) =>
-    deps.client.withDeadline(budgetEnd, async () => {
-      const recorded: { incident?: IncidentEntry; resolved?: ResolvedEntry }[] = [];
-      for (const group of groups) recorded.push(await recordGroup(group, log));
-      return recorded;
-    });
+  /**
+   * The Temporal calls of one request, all under one budget that started when the body was read:
+   * a gRPC deadline for each call and a timer that aborts them and answers 503 when the budget is
+   * spent (the SDK's retries of an unreachable server may overrun a deadline by a few hundred ms).
+   * Targets are recorded in parallel. An attach that reached Temporal just before the abort is
+   * harmless: Alertmanager re-sends the group and the re-sent alerts attach to the same incident.
+   */
+  const recordGroups = async (groups: TargetGroup<ReadAlert, RunbookConfig>[], budgetEnd: number, log: Logger) => {
+    const controller = new AbortController();
+    const work = deps.client.withAbortSignal(controller.signal, () =>
+      deps.client.withDeadline(budgetEnd, async () => {
+        await checkConnection(budgetEnd);
+        // Each target's calls run in sequence inside recordGroup, so tracking it tracks them.
+        const recorded = await Promise.all(groups.map((group) => track(recordGroup(group, log))));
+        reachableAt = Date.now();
+        return recorded;
+      }),
+    );
+    try {
+      return await settleBy(work, budgetEnd, `the Temporal calls (budget ${temporalTimeoutMs} ms)`);
+    } catch (err) {
+      if (isTemporalUnavailable(err)) reachableAt = Number.NEGATIVE_INFINITY;
+      throw err;
+    } finally {
+      // Whatever is still pending (the other targets' calls after one failed) is cancelled; a call
+      // between two SDK retries cannot be, but its retries end at the deadline, and track() keeps
+      // stop() waiting for it.
+      controller.abort();
+    }
+  };
 
   const handleAlertmanager = async (req: IncomingMessage, log: Logger): Promise<Answer> => {
     if (mediaType(req) !== 'application/json') {
@@ -470,7 +568,7 @@ export function createIngress(deps: IngressDeps): Ingress {
   });
 
   const settled = async () => {
-    while (background.size > 0) await Promise.allSettled([...background]);
+    while (background.size > 0 || lingering.size > 0) await Promise.allSettled([...background, ...lingering]);
   };
 
   return {
