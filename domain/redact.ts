@@ -72,7 +72,7 @@ function segments(name: string): string[] {
  * `access_token`, `X-Api-Key`, `APCA-API-KEY-ID`, `credentials`, `pass`, `pwd`, `auth` (docker
  * `auths` entries), `basic.auth.user.info`.
  */
-export function isSecretName(name: string): boolean {
+function isSecretName(name: string): boolean {
   if (SECRET_SUFFIX.test(name)) return true;
   const parts = segments(name);
   const last = parts.at(-1) ?? '';
