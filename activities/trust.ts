@@ -75,10 +75,10 @@ export function identityFromHistory(events: readonly HistoryEvent[], origin: Dec
 export function createTrustActivities(deps: TrustDeps) {
   return {
     /** The runbook the worker loaded under this ID, or null: an unknown ID is refused by the workflow. */
-    async resolveRunbook(input: { runbookId: string }): Promise<ResolvedRunbook | null> {
+    resolveRunbook(input: { runbookId: string }): Promise<ResolvedRunbook | null> {
       const runbook = deps.runbooks.find((r) => r.id === input.runbookId);
-      if (!runbook) return null;
-      return { runbook, ...(deps.temporalUiUrl ? { temporalUiUrl: deps.temporalUiUrl } : {}) };
+      if (!runbook) return Promise.resolve(null);
+      return Promise.resolve({ runbook, ...(deps.temporalUiUrl ? { temporalUiUrl: deps.temporalUiUrl } : {}) });
     },
 
     async authenticateDecision(input: AuthenticateDecisionInput): Promise<DecisionAuthentication> {
@@ -87,7 +87,7 @@ export function createTrustActivities(deps: TrustDeps) {
       if (!execution) throw namedFailure('InputError', 'authenticateDecision runs only for a workflow');
       const { workflowId, runId } = execution;
       const history = await ctx.client.workflow.getHandle(workflowId, runId).fetchHistory();
-      const identity = identityFromHistory((history.events ?? []) as HistoryEvent[], input.origin);
+      const identity = identityFromHistory(history.events ?? [], input.origin);
       if (!input.slack) return { identity };
       // Bound to this very run, whatever the workflow passed.
       const decision = { ...input.slack.decision, workflowId, runId };

@@ -121,12 +121,19 @@ export async function decide(client: Client, workflowId: string, decision: 'appr
       await recordRefusal(client, workflowId, { by: input.by, decision, channel: input.slack ? 'slack' : 'cli', reason });
       throw new DecisionRefusedError(reason);
     }
+    if (isInvalidArgument(err)) throw new DecisionRefusedError(`${input.runId} is not a run of incident ${workflowId}`);
     if (err instanceof WorkflowNotFoundError || isAlreadyCompleted(err)) {
       const closed = isAlreadyCompleted(err) ? ': it has already closed' : '';
       throw new DecisionRefusedError(`no open incident ${workflowId} (run ${input.runId})${closed}`);
     }
     throw err;
   }
+}
+
+/** gRPC INVALID_ARGUMENT (code 3), e.g. a run ID that is not one. */
+function isInvalidArgument(err: unknown): boolean {
+  const cause = err instanceof Error ? err.cause : undefined;
+  return isGrpcServiceError(cause) && Number(cause.code) === 3;
 }
 
 function isAlreadyCompleted(err: unknown): boolean {

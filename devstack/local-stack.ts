@@ -101,7 +101,6 @@ export async function startServices(options: ServicesOptions): Promise<Services>
       }),
       logger,
       metrics: createMetrics({ processMetrics: false }),
-      temporalUiUrl: options.temporalUiUrl,
     });
     ingress = started;
     const ingressUrl = await started.start({ port: options.ingressPort ?? 0, host: '127.0.0.1' });

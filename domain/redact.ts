@@ -7,66 +7,298 @@
  * replaced by `[REDACTED]`; the name around it stays, and so does everything an engineer needs to
  * read the evidence (error classes, codes, topic and pod names, timestamps, commit SHAs).
  *
+ * The central rule is "a value after a credential name" ({@link isSecretName}: `password`,
+ * `KAFKA_PASSWORD`, `ssl.key.passphrase`, `pwd`, `auth`, `basic.auth.user.info`, `apiKey`, …). How
+ * far that value runs depends on its syntax, because a password may contain anything its syntax
+ * allows:
+ * - quoted (`"…"`, `'…'`, or JSON-escaped `\"…\"` inside a JSON log line): to the closing quote of
+ *   the same escaping level, so escaped quotes inside the secret do not end it. A quote still open
+ *   at the end of a line carries over to the next lines (see "Lines" below);
+ * - `key: value` / `key = value` (YAML, headers, Java config dumps): the rest of the line, spaces
+ *   included (`password: correct horse battery`);
+ * - `KEY=value` (env vars, logfmt, JAAS without quotes): up to whitespace, so `;`, `&` and `,`
+ *   belong to the secret (`KAFKA_PASSWORD=Xy7;kLm9&Qw2,zz`);
+ * - inside a JSON string (an odd number of unescaped `"` before the name) an unquoted value also
+ *   ends at the next quote or `\n` escape, and after a quoted JSON key at `,` `}` `]`, so JSON stays
+ *   JSON.
+ * Kafka's own placeholders (`[hidden]`), `null`, empty values and `[REDACTED]` are left as they are.
+ *
+ * Lines: {@link redactLines} carries a small state from one line to the next — "a quoted secret is
+ * open (which quote, how many backslashes)" or "inside a PEM private key" — so a JAAS
+ * `password="…` split over two log lines is masked on both. A carried quote lasts at most
+ * {@link MAX_QUOTE_CONTINUATION} more lines (a password is not longer than that; an unterminated
+ * quote is more likely a cut line), a PEM block at most {@link MAX_PEM_LINES}. A value already
+ * masked (`"[REDACTED]` cut by an excerpt) carries nothing, so re-redacting a composed text (a PR
+ * body quoting evidence) never masks the lines after it. {@link redact} treats a multi-line text
+ * the same way, line by line.
+ *
  * Rules run in a fixed order, each on the output of the previous one, and redacting twice gives the
- * same text as redacting once. Quoted values are matched in plain (`"…"`), single-quoted and
- * JSON-escaped (`\"…\"`, a frame logged inside a JSON log line) forms, and an unterminated quote
- * (a line cut by a byte limit) is redacted to the end of the text rather than left alone.
+ * same text as redacting once.
  */
 export const REDACTED = '[REDACTED]';
 
-/** A value after `name=` / `name:`: escaped-quoted, quoted, single-quoted, or bare. */
-const VALUE = String.raw`(\\+"[^"]*?(?:\\+"|$)|"(?:[^"\\]|\\.)*(?:"|$)|'[^']*(?:'|$)|\[[^\]\s]*\]|[^\s"'\\,;&}\][]+)`;
+/** Further lines a quoted secret left open may continue over. */
+export const MAX_QUOTE_CONTINUATION = 3;
+/** Further lines a PEM private key may continue over before its END line. */
+export const MAX_PEM_LINES = 200;
 
-/** Keep the quoting style of the value it replaces, so JSON stays JSON. */
-function maskValue(value: string): string {
-  const slashes = /^(\\+)"/.exec(value)?.[1];
-  if (slashes) return `${slashes}"${REDACTED}${slashes}"`;
-  if (value.startsWith('"')) return `"${REDACTED}"`;
-  if (value.startsWith("'")) return `'${REDACTED}'`;
-  return REDACTED;
+/** What a line leaves open for the next one. */
+type Carry =
+  | { kind: 'quote'; quote: '"' | "'"; backslashes: number; lines: number }
+  | { kind: 'pem'; lines: number }
+  | null;
+
+// ---------------------------------------------------------------------------------------------------
+// Credential names
+// ---------------------------------------------------------------------------------------------------
+
+/** Names ending in one of these hold a secret whatever comes before: `dbpassword`, `client_secret`, `apikey`. */
+const SECRET_SUFFIX = /(?:password|passwd|passphrase|secret|token|credentials?|key|key[-_.]?id)$/i;
+/** Short words that hold a secret only as a whole segment of the name: `pass`, `DB_PASS`, `dbPass`, but not `bypass`. */
+const SECRET_SEGMENTS = new Set(['pass', 'pwd', 'auth', 'userinfo']);
+
+/** The segments of a name: split at `.`, `_`, `-` and camelCase humps, lower-cased. */
+function segments(name: string): string[] {
+  return name
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .split(/[\s._-]+/)
+    .filter(Boolean)
+    .map((s) => s.toLowerCase());
 }
 
 /**
- * Names whose value is a secret, as the last part of a longer name: `key`, `secret`, `password`,
- * `passwd`, `token`, `credential(s)`, so `api_key`, `client_secret`, `sasl.password`,
- * `ssl.keystore.password`, `X-Api-Key`, `access_token` and `KAFKA_PASSWORD` are all covered.
+ * True when `name` (a key in `name=value`, `name: value`, `"name":"value"`) holds a secret:
+ * `password`, `sasl.password`, `KAFKA_PASSWORD`, `ssl.key.passphrase`, `client_secret`,
+ * `access_token`, `X-Api-Key`, `APCA-API-KEY-ID`, `credentials`, `pass`, `pwd`, `auth` (docker
+ * `auths` entries), `basic.auth.user.info`.
  */
-const SECRET_NAME = String.raw`[A-Za-z0-9_.-]{0,40}?(?:key|secret|password|passwd|token|credentials?)`;
+function isSecretName(name: string): boolean {
+  if (SECRET_SUFFIX.test(name)) return true;
+  const parts = segments(name);
+  const last = parts.at(-1) ?? '';
+  if (SECRET_SEGMENTS.has(last)) return true;
+  return last === 'info' && parts.at(-2) === 'user';
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Quoted values
+// ---------------------------------------------------------------------------------------------------
+
+/** Backslashes immediately before `at`, not looking before `from`. */
+function backslashesBefore(text: string, at: number, from: number): number {
+  let n = 0;
+  while (at - n - 1 >= from && text[at - n - 1] === '\\') n++;
+  return n;
+}
+
+/** Where a quoted value ends. `close` is the closing sequence (backslashes and quote) or '' when none. */
+interface QuoteEnd {
+  /** End of the secret content (exclusive). */
+  valueEnd: number;
+  /** End of the closing sequence; equal to valueEnd when the value ended without one. */
+  closeEnd: number;
+  /** False when the text ended with the quote still open. */
+  closed: boolean;
+}
+
+/**
+ * The end of a value opened by `backslashes` backslashes and `quote`, searched from `from`.
+ *
+ * A value opened at escaping level k (k = 0 for `"`, 1 for `\"`, 3 for `\\\"`: JSON inside JSON)
+ * is closed by a quote preceded by k backslashes, or by k plus a multiple of 2k+2 (escaped
+ * backslashes before the closing quote); any other count is a quote escaped inside the secret.
+ * Fewer than k backslashes is the end of the string that encloses the value (a line cut inside it):
+ * the value ends there, unclosed.
+ */
+function findQuoteEnd(text: string, from: number, quote: '"' | "'", k: number, inString: boolean): QuoteEnd {
+  for (let i = from; i < text.length; i++) {
+    const c = text[i];
+    if (c !== quote && !(quote === "'" && inString && c === '"')) continue;
+    const run = backslashesBefore(text, i, from);
+    // YAML escapes a single quote by doubling it: 'it''s'.
+    if (quote === "'" && c === "'" && k === 0 && run === 0 && text[i + 1] === "'" && i > from) {
+      i++;
+      continue;
+    }
+    if (c === '"' && quote === "'") {
+      // A single-quoted value inside a JSON string: an unescaped " ends the enclosing string.
+      if (run % 2 === 0) return { valueEnd: i - run, closeEnd: i - run, closed: false };
+      continue;
+    }
+    if (run < k) return { valueEnd: i - run, closeEnd: i - run, closed: false };
+    if ((run - k) % (2 * k + 2) === 0) return { valueEnd: i - k, closeEnd: i + 1, closed: true };
+  }
+  return { valueEnd: text.length, closeEnd: text.length, closed: false };
+}
+
+/** Values that are not secrets: Kafka's placeholder, nothing, or what we already masked. */
+function isPlaceholder(value: string): boolean {
+  return value === '' || value === '[hidden]' || value === 'null' || value === REDACTED;
+}
+
+/** An open value that only holds our mask, possibly cut by an excerpt (`[REDACTED]…`, `[REDAC…`). */
+function isAlreadyMasked(content: string): boolean {
+  const rest = content.replace(/…$/, '');
+  if (rest === '') return content !== '';
+  return rest.length >= 2 && REDACTED.startsWith(rest);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// key = value
+// ---------------------------------------------------------------------------------------------------
+
+/** `name` `=`/`:` with the quotes and spaces around it; the name is checked by {@link isSecretName}. */
+const KEY_VALUE = /(\\*["']?)\b([A-Za-z0-9_][A-Za-z0-9_.-]{0,79})(\\*["']?)([ \t]*[:=])([ \t]*)/g;
+
+/** `, Next-Name: ` after a spaced value: a list of `name: value` pairs on one line. */
+const NEXT_KEY = /^[ \t]+[A-Za-z][A-Za-z0-9_.-]*[ \t]*[:=][ \t]/;
+
+/** The end of an unquoted value starting at `from`; see the module comment for the syntax rules. */
+function unquotedEnd(text: string, from: number, o: { quotedKey: boolean; inString: boolean; spaced: boolean }): number {
+  let i = from;
+  for (; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === '\n' || c === '\r') break;
+    if (o.quotedKey && /[\s,}\]"\\]/.test(c)) break;
+    if (o.inString && (c === '"' || (c === '\\' && /["nrt]/.test(text[i + 1] ?? '')))) break;
+    if (!o.spaced && /\s/.test(c)) break;
+    // A header list on one line: `APCA-API-KEY-ID: …, APCA-API-SECRET-KEY: …` — the next name ends it.
+    if (o.spaced && (c === ',' || c === ';') && NEXT_KEY.test(text.slice(i + 1, i + 100))) break;
+  }
+  let end = i;
+  while (end > from && /[ \t]/.test(text[end - 1]!)) end--;
+  if (o.inString) while (end > from && text[end - 1] === '\\') end--;
+  return end;
+}
+
+/**
+ * Masks every value after a credential name in one line. Returns the line and what it leaves open:
+ * a quoted secret not closed by the end of the line.
+ */
+function maskKeyValues(line: string): { text: string; carry: Carry } {
+  let out = '';
+  let copied = 0;
+  let quotes = 0; // unescaped " seen in the original line before `scanned`
+  let scanned = 0;
+  let carry: Carry = null;
+  KEY_VALUE.lastIndex = 0;
+  for (let m = KEY_VALUE.exec(line); m; m = KEY_VALUE.exec(line)) {
+    const [whole, open = '', name = '', close = ''] = m;
+    const spaced = (m[5] ?? '') !== '' || /^[ \t]/.test(m[4] ?? '');
+    const from = m.index + whole.length;
+    if (!isSecretName(name)) continue;
+    // A quoted key's own opening quote does not put it inside a string; `"password: x"` does.
+    const quotedKey = /["']/.test(open) && /["']/.test(close);
+    for (const end = m.index + (quotedKey ? 0 : open.length); scanned < end; scanned++) {
+      if (line[scanned] === '"' && backslashesBefore(line, scanned, 0) % 2 === 0) quotes++;
+    }
+    const inString = quotes % 2 === 1;
+    const quoted = /^(\\*)(["'])/.exec(line.slice(from, from + 16));
+    let end: number;
+    let replacement: string;
+    if (quoted) {
+      const slashes = quoted[1]!;
+      const quote = quoted[2] as '"' | "'";
+      const contentStart = from + quoted[0].length;
+      const found = findQuoteEnd(line, contentStart, quote, slashes.length, inString);
+      const content = line.slice(contentStart, found.valueEnd);
+      const closing = line.slice(found.valueEnd, found.closeEnd);
+      end = found.closeEnd;
+      const masked = !found.closed && isAlreadyMasked(content);
+      replacement = isPlaceholder(content) || masked ? line.slice(from, end) : `${quoted[0]}${REDACTED}${closing}`;
+      if (!found.closed && found.closeEnd === line.length && !masked) {
+        carry = { kind: 'quote', quote, backslashes: slashes.length, lines: 0 };
+      }
+    } else if (line.startsWith(REDACTED, from)) {
+      end = from + REDACTED.length;
+      replacement = REDACTED;
+    } else {
+      end = unquotedEnd(line, from, { quotedKey, inString, spaced });
+      const value = line.slice(from, end);
+      replacement = isPlaceholder(value) ? value : REDACTED;
+    }
+    out += line.slice(copied, from) + replacement;
+    copied = end;
+    KEY_VALUE.lastIndex = Math.max(end, from);
+  }
+  return { text: out + line.slice(copied), carry };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// URLs
+// ---------------------------------------------------------------------------------------------------
+
+const URL_USERINFO = /\b([a-z][a-z0-9+.-]{0,31}:\/\/[^\s:/?#@"'\\]*):([^\s"'\\<>]*@[^\s"'\\<>]*)/gi;
+
+/**
+ * `scheme://user:password@host` keeps the user and the host. The password may hold `/` and `@`
+ * (`postgres://u:pa/ss@db`, `https://u:p@ss@host`): it runs to the last `@` before the first `/`,
+ * `?` or `#` that follows an `@`, so a later `@` in the path or query is not taken for it.
+ */
+function maskUrlPassword(_m: string, head: string, rest: string): string {
+  const firstAt = rest.indexOf('@');
+  const afterAt = rest.slice(firstAt + 1).search(/[/?#]/);
+  const authorityEnd = afterAt === -1 ? rest.length : firstAt + 1 + afterAt;
+  const lastAt = rest.lastIndexOf('@', authorityEnd - 1);
+  return `${head}:${REDACTED}${rest.slice(lastAt)}`;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// A credential word followed by a token, without `=` or `:`
+// ---------------------------------------------------------------------------------------------------
+
+/** Words that follow "bearer" in prose, not tokens. */
+const BEARER_PROSE = new Set(['authentication', 'authorization', 'credential', 'credentials', 'required', 'expected', 'missing', 'invalid', 'expired']);
+
+/** Base64 or base64url that does not read as a word or a Kubernetes name: padding, `+` or `/`, digits, inner capitals. */
+function looksEncoded(run: string): boolean {
+  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(run)) return false;
+  if (/^[a-z0-9]+(?:-[a-z0-9]+)+$/.test(run)) return false;
+  return /=$/.test(run) || /[+/]/.test(run) || (/\d/.test(run) && /[A-Za-z]/.test(run)) || /[a-z][A-Z]/.test(run);
+}
+
+/** `bearer <token>` (any token but a prose word), `basic dXNlcjpwYXNz`, `secret c2VjcmV0MQ==`. */
+function maskWordToken(match: string, word: string, space: string, token: string): string {
+  const isBearer = word.toLowerCase() === 'bearer';
+  if (isBearer ? BEARER_PROSE.has(token.toLowerCase()) : !looksEncoded(token)) return match;
+  return `${word}${space}${REDACTED}`;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The rules of one line
+// ---------------------------------------------------------------------------------------------------
 
 /** High-entropy test for long token-like runs: upper and lower case letters and a digit. */
 function looksLikeSecretBlob(run: string): boolean {
   return /[A-Z]/.test(run) && /[a-z]/.test(run) && /\d/.test(run);
 }
 
-/** A pattern and its replacer; capture groups arrive as arguments (undefined when not taken). */
-type Rule = [RegExp, (match: string, first?: string, second?: string) => string];
+/** A pattern and its replacer; capture groups arrive as arguments. */
+type Rule = [RegExp, (match: string, ...groups: string[]) => string];
 
-const RULES: Rule[] = [
-  // PEM private keys written on one line.
-  [/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g, () => REDACTED],
-  // Credentials in URLs: scheme://user:password@host keeps the user and the host.
-  [/\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@"']+):([^\s@/"']+)@/gi, (_m, head = '') => `${head}:${REDACTED}@`],
+const PEM_BEGIN = /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
+const PEM_END = /-----END [A-Z ]*PRIVATE KEY-----/;
+
+/** Rules before the key = value scan: they keep their own names (Authorization, Cookie) and hosts. */
+const BEFORE_KEYS: Rule[] = [
+  [URL_USERINFO, (m, head = '', rest = '') => maskUrlPassword(m, head, rest)],
   // Authorization / Proxy-Authorization headers: keep the scheme, drop the credentials.
   [
     /(authorization\\*["']?\s*[:=]\s*\\*["']?)(?:(bearer|basic|token|digest|negotiate)\s+)?[^\s"'\\,;)}]+/gi,
-    (_m, head = '', scheme?: string) => `${head}${scheme ? `${scheme} ` : ''}${REDACTED}`,
+    (_m, head = '', scheme) => `${head}${scheme ? `${scheme} ` : ''}${REDACTED}`,
   ],
   // Cookies carry session secrets.
   [/((?:set-)?cookie\\*["']?\s*[:=]\s*)[^\r\n"\\]+/gi, (_m, head = '') => `${head}${REDACTED}`],
-  // Alpaca API headers, as HTTP headers, env vars or JSON keys (APCA_API_KEY_ID too).
-  [
-    new RegExp(String.raw`(APCA[-_]API[-_](?:KEY[-_]ID|SECRET[-_]KEY)\\*["']?\s*[:=]\s*)${VALUE}`, 'gi'),
-    (_m, head = '', value = '') => `${head}${maskValue(value)}`,
-  ],
-  // key=value, key: value and "key":"value" secrets (Alpaca auth frames, sasl.jaas.config password="…").
-  [
-    new RegExp(String.raw`(\\*["']?\b${SECRET_NAME}\\*["']?\s*[:=]\s*)${VALUE}`, 'gi'),
-    (_m, head = '', value = '') => `${head}${maskValue(value)}`,
-  ],
+];
+
+/** Rules after it: secrets recognised by their shape, wherever they stand. */
+const AFTER_KEYS: Rule[] = [
   // JSON Web Tokens (Argo CD, Kubernetes service accounts).
   [/\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g, () => REDACTED],
-  // A bearer token outside an Authorization header ("using Bearer abc123…").
-  [/\b(bearer)\s+(?=[A-Za-z0-9._~+/=-]*\d)[A-Za-z0-9._~+/=-]{8,}/gi, (_m, scheme = '') => `${scheme} ${REDACTED}`],
+  [
+    /\b(bearer|basic|token|secret|password|passwd|passphrase|auth|api[-_]?key)(\s+)([A-Za-z0-9._~+/-]{8,}={0,2})(?![A-Za-z0-9._~+/=-])/gi,
+    (m, word = '', space = '', token = '') => maskWordToken(m, word, space, token),
+  ],
   // GitHub tokens.
   [/\bgh[pousr]_[A-Za-z0-9]{20,}\b/g, () => REDACTED],
   [/\bgithub_pat_[A-Za-z0-9_]{20,}\b/g, () => REDACTED],
@@ -85,14 +317,59 @@ const RULES: Rule[] = [
   ],
 ];
 
-/** Replace every secret value in `text` with `[REDACTED]`. Pure and idempotent. */
-export function redact(text: string): string {
+function applyRules(text: string, rules: readonly Rule[]): string {
   let out = text;
-  for (const [pattern, replace] of RULES) out = out.replace(pattern, replace);
+  for (const [pattern, replace] of rules) out = out.replace(pattern, replace);
   return out;
 }
 
-/** {@link redact} applied to each line. */
+/** One line without a carry: PEM keys, then the rules; returns what the line leaves open. */
+function redactFresh(line: string): { text: string; carry: Carry } {
+  const begin = PEM_BEGIN.exec(line);
+  if (begin) {
+    const before = redactFresh(line.slice(0, begin.index)).text;
+    const rest = line.slice(begin.index);
+    const end = PEM_END.exec(rest);
+    if (!end) return { text: `${before}${REDACTED}`, carry: { kind: 'pem', lines: 0 } };
+    const after = redactFresh(rest.slice(end.index + end[0].length));
+    return { text: `${before}${REDACTED}${after.text}`, carry: after.carry };
+  }
+  const keyed = maskKeyValues(applyRules(line, BEFORE_KEYS));
+  return { text: applyRules(keyed.text, AFTER_KEYS), carry: keyed.carry };
+}
+
+/** One line, given what the line before left open. */
+function redactLine(line: string, carry: Carry): { text: string; carry: Carry } {
+  if (carry === null) return redactFresh(line);
+  if (carry.kind === 'pem') {
+    const end = PEM_END.exec(line);
+    if (!end) return { text: REDACTED, carry: carry.lines + 1 < MAX_PEM_LINES ? { ...carry, lines: carry.lines + 1 } : null };
+    const after = redactFresh(line.slice(end.index + end[0].length));
+    return { text: `${REDACTED}${after.text}`, carry: after.carry };
+  }
+  const found = findQuoteEnd(line, 0, carry.quote, carry.backslashes, false);
+  if (!found.closed && found.closeEnd === line.length) {
+    const next = carry.lines + 1 < MAX_QUOTE_CONTINUATION ? { ...carry, lines: carry.lines + 1 } : null;
+    return { text: REDACTED, carry: next };
+  }
+  const after = redactFresh(line.slice(found.closeEnd));
+  return { text: `${REDACTED}${line.slice(found.valueEnd, found.closeEnd)}${after.text}`, carry: after.carry };
+}
+
+/**
+ * Replace every secret value in each line with `[REDACTED]`, carrying an open quoted secret or PEM
+ * key from one line to the next. Same count and order of lines. Pure and idempotent.
+ */
 export function redactLines(lines: readonly string[]): string[] {
-  return lines.map(redact);
+  let carry: Carry = null;
+  return lines.map((line) => {
+    const done = redactLine(line, carry);
+    carry = done.carry;
+    return done.text;
+  });
+}
+
+/** Replace every secret value in `text` with `[REDACTED]`, line by line as {@link redactLines}. Pure and idempotent. */
+export function redact(text: string): string {
+  return redactLines(text.split('\n')).join('\n');
 }

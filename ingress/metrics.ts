@@ -24,6 +24,9 @@ export type AlertRejectReason =
   | 'temporal_unavailable'
   | 'internal_error';
 
+/** Why an alert of an accepted request was not read: it failed the schema, or came past the cap. */
+export type InvalidAlertReason = 'invalid_alert' | 'over_limit';
+
 export type SlackRejectReason =
   | 'not_configured'
   | 'unsupported_media_type'
@@ -44,6 +47,7 @@ export interface IngressMetrics {
   incidentsAttached: Counter<'runbook'>;
   alertsResolved: Counter<'runbook' | 'signalled'>;
   alertsIgnored: Counter<'reason'>;
+  alertsInvalid: Counter<'reason'>;
   alertsRejected: Counter<'reason'>;
   slackRejected: Counter<'reason'>;
   approvals: Counter<'channel' | 'decision' | 'result'>;
@@ -95,6 +99,12 @@ export function createMetrics(options: MetricsOptions = {}): IngressMetrics {
     alertsIgnored: new Counter({
       name: 'agentruns_alerts_ignored_total',
       help: 'Alerts acknowledged but ignored, by reason.',
+      labelNames: ['reason'],
+      registers,
+    }),
+    alertsInvalid: new Counter({
+      name: 'agentruns_alerts_invalid_total',
+      help: 'Alerts of accepted webhook requests that were not read (listed in the 202 body), by reason: invalid_alert (failed the schema) or over_limit (past the first 10,000 of a request).',
       labelNames: ['reason'],
       registers,
     }),

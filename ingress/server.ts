@@ -12,10 +12,18 @@
  * dependency to audit. Graceful shutdown is `server.close()` plus waiting for in-flight requests
  * and for the Slack work acknowledged but not yet finished.
  *
- * Answers: every 4xx is JSON `{ error }` and starts nothing; 202 lists the incidents started or
- * attached, the alerts ignored (with a reason) and the resolutions signalled; 503 when Temporal is
- * unreachable so Alertmanager retries (re-sent firing alerts attach to the open incident:
+ * Answers: every 4xx is JSON `{ error }` and starts nothing — only for a request that is not an
+ * Alertmanager webhook at all (path, method, type, token, size, JSON, envelope). Inside a valid
+ * envelope each alert stands alone: a bad one is listed in the 202 (`invalid`) and counted, the
+ * others are recorded, because Alertmanager never retries a 4xx and would lose the whole group.
+ * 202 lists per target the incident started or attached to (one Temporal open/attach per target
+ * however many of its alerts the group holds), the alerts ignored (with a reason), the resolutions
+ * and the invalid alerts. 503 when Temporal is unreachable, within the 1.5 s budget of the Temporal
+ * calls, so Alertmanager retries (re-sent firing alerts attach to the open incident:
  * signal-with-start, one incident per target). Never a 5xx for bad input.
+ *
+ * Graceful shutdown also waits for the Temporal calls of requests already answered 503: the SDK
+ * keeps retrying them until their deadline, and a retry on a closed connection throws.
  */
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -25,10 +33,10 @@ import { openIncident, resolveIncidentAlert, type IncidentClientOptions } from '
 import { incidentWorkflowId } from '../domain/incident';
 import type { RunbookConfig } from '../domain/runbook-config';
 import type { Settings } from '../runtime/settings';
-import { parseAlertmanagerPayload, toAlertInfo, type AlertmanagerPayload } from './alertmanager';
+import { MAX_ALERTS_READ, parseAlertmanagerPayload, toAlertInfo, type InvalidAlert, type ReadAlert } from './alertmanager';
 import type { Logger } from './logger';
 import type { AlertRejectReason, IngressMetrics, SlackRejectReason } from './metrics';
-import { routeAlert } from './routing';
+import { groupByTarget, type TargetGroup } from './routing';
 import { createSlackInteractions, type DecideFn, type SlackNotifier } from './slack-interactions';
 
 export type IngressSettings = Pick<Settings, 'ALERTMANAGER_TOKEN' | 'SLACK_SIGNING_SECRET' | 'INGRESS_BODY_LIMIT_BYTES'> &
@@ -43,8 +51,11 @@ export interface IngressDeps {
   slack?: SlackNotifier;
   logger: Logger;
   metrics: IngressMetrics;
-  temporalUiUrl?: string;
-  /** Deadline of the Temporal calls of one webhook request; default 5 s (Alertmanager's own timeout is 10 s). */
+  /**
+   * Budget of the Temporal calls of one webhook request, from the moment its body is read; default
+   * 1.5 s, so an unreachable Temporal is a 503 within 2 s (Alertmanager's notify timeout may be 10 s
+   * for a whole group, retries included).
+   */
   temporalTimeoutMs?: number;
   /** Deadline of the /readyz probe of Temporal; default 2 s. */
   readinessTimeoutMs?: number;
@@ -62,7 +73,11 @@ export interface Ingress {
   start(options?: { port?: number; host?: string }): Promise<string>;
   /** Stops accepting, finishes in-flight requests and acknowledged Slack work, then closes. */
   stop(): Promise<void>;
-  /** Resolves when the Slack work acknowledged so far has finished (tests, shutdown). */
+  /**
+   * Resolves when the Slack work acknowledged so far has finished, and the Temporal calls of
+   * requests already answered 503 have stopped retrying (tests, shutdown: close the connection
+   * only after this, or a pending SDK retry throws on the closed channel).
+   */
   settled(): Promise<void>;
 }
 
@@ -104,13 +119,78 @@ export function tokenMatches(presented: string, expected: string): boolean {
 /** gRPC UNAVAILABLE (14) and DEADLINE_EXCEEDED (4): the server could not be reached in time. */
 const GRPC_UNREACHABLE_CODES = new Set([14, 4]);
 
+/** The Temporal calls of one webhook request did not finish within their budget. */
+export class TemporalBudgetError extends Error {
+  constructor(what: string) {
+    super(`Temporal did not answer in time: ${what}`);
+    this.name = 'TemporalBudgetError';
+  }
+}
+
 /** True when a Temporal call failed because the server could not be reached in time. */
 export function isTemporalUnavailable(err: unknown): boolean {
   for (let e: unknown = err, depth = 0; e && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof TemporalBudgetError) return true;
     if (isGrpcDeadlineError(e)) return true;
     if (isGrpcServiceError(e) && GRPC_UNREACHABLE_CODES.has(e.code)) return true;
   }
   return false;
+}
+
+/** Budget of the Temporal calls of one webhook request, from the moment its body is read. */
+export const DEFAULT_TEMPORAL_BUDGET_MS = 1_500;
+/** How long a Temporal success vouches for the connection before a request checks it first. */
+const REACHABLE_FRESH_MS = 10_000;
+/** Deadline of that connection check. */
+const CONNECTION_CHECK_MS = 500;
+/** Entries of each list in a 202 body (and fingerprints per target); the rest are counted in `omitted`. */
+export const ANSWER_LIST_LIMIT = 100;
+
+/** A target whose firing alerts were recorded: one incident, started or attached to. */
+interface IncidentEntry {
+  workflowId: string;
+  runbook: string;
+  attached: boolean;
+  /** Firing alerts of this target in the request; the first one is the one the signal carries. */
+  alerts: number;
+  fingerprints: string[];
+}
+
+interface ResolvedEntry {
+  workflowId: string;
+  runbook: string;
+  alerts: number;
+  fingerprints: string[];
+  signalled: boolean;
+  /** Why the incident was not signalled. */
+  reason?: string;
+}
+
+/** The 202 answer to Alertmanager (which ignores it; it is for people and tests). */
+interface WebhookAnswer {
+  incidents: IncidentEntry[];
+  ignored: { index: number; fingerprint: string; alertname?: string; reason: string }[];
+  resolved: ResolvedEntry[];
+  invalid: InvalidAlert[];
+  skipped?: { count: number; reason: string };
+  omitted?: Record<string, number>;
+}
+
+/**
+ * `work`, or a TemporalBudgetError at `deadline` if it has not settled by then: the SDK retries an
+ * unreachable server with backoff and may sleep past a gRPC deadline before it gives up.
+ */
+async function settleBy<T>(work: Promise<T>, deadline: number, what: string): Promise<T> {
+  work.catch(() => undefined); // settling after the timer: its error has been answered already
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new TemporalBudgetError(what)), Math.max(0, deadline - Date.now()));
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 type BodyResult = { ok: true; body: Buffer } | { ok: false; answer: Answer };
@@ -167,7 +247,7 @@ export function createIngress(deps: IngressDeps): Ingress {
     throw new Error('ALERTMANAGER_TOKEN is not set: the ingress never serves an unauthenticated Alertmanager webhook');
   }
   const limit = deps.settings.INGRESS_BODY_LIMIT_BYTES;
-  const temporalTimeoutMs = deps.temporalTimeoutMs ?? 5_000;
+  const temporalTimeoutMs = deps.temporalTimeoutMs ?? DEFAULT_TEMPORAL_BUDGET_MS;
   const { logger, metrics } = deps;
   const incidents: IncidentClientOptions = { client: deps.client, taskQueue: deps.taskQueue };
   const slack = deps.settings.SLACK_SIGNING_SECRET
@@ -185,6 +265,18 @@ export function createIngress(deps: IngressDeps): Ingress {
     : null;
 
   const background = new Set<Promise<void>>();
+  /** Temporal calls still settling after their request was answered (the SDK's retries end at the deadline). */
+  const lingering = new Set<Promise<void>>();
+  /** `call`, remembered until it settles, so stop() and settled() wait for it even after its request was answered. */
+  const track = <T>(call: Promise<T>): Promise<T> => {
+    const done = call.then(
+      () => undefined,
+      () => undefined,
+    );
+    lingering.add(done);
+    void done.finally(() => lingering.delete(done));
+    return call;
+  };
   let stopping = false;
 
   // ---- Alertmanager -----------------------------------------------------------------------
@@ -200,42 +292,93 @@ export function createIngress(deps: IngressDeps): Ingress {
     return null;
   };
 
-  const routeAlerts = async (payload: AlertmanagerPayload, log: Logger): Promise<Answer> => {
-    const out = {
-      incidents: [] as { workflowId: string; runbook: string; attached: boolean; fingerprint: string }[],
-      ignored: [] as { fingerprint: string; alertname?: string; reason: string }[],
-      resolved: [] as { workflowId: string; runbook: string; fingerprint: string; signalled: boolean }[],
-    };
-    if (payload.truncatedAlerts > 0) log.warn('Alertmanager truncated the alert group', { truncatedAlerts: payload.truncatedAlerts });
-    for (const alert of payload.alerts) {
-      metrics.alertsReceived.inc({ status: alert.status });
-      const route = routeAlert(alert.labels, deps.runbooks);
-      if (route.kind === 'ignored') {
-        metrics.alertsIgnored.inc({ reason: 'no_matching_runbook' });
-        log.info('alert ignored', { fingerprint: alert.fingerprint, alertname: alert.labels.alertname, reason: route.reason });
-        out.ignored.push({ fingerprint: alert.fingerprint, alertname: alert.labels.alertname, reason: route.reason });
-        continue;
-      }
-      const runbook = route.runbook;
-      const info = toAlertInfo(alert);
-      if (alert.status === 'firing') {
-        const opened = await openIncident(incidents, runbook, { source: 'alertmanager', alert: info });
-        (opened.attached ? metrics.incidentsAttached : metrics.incidentsStarted).inc({ runbook: runbook.id });
-        log.info(opened.attached ? 'alert attached to the open incident' : 'incident started', {
-          workflowId: opened.workflowId,
-          runId: opened.runId,
-          fingerprint: alert.fingerprint,
-        });
-        out.incidents.push({ workflowId: opened.workflowId, runbook: runbook.id, attached: opened.attached, fingerprint: alert.fingerprint });
-      } else {
-        const signalled = await resolveIncidentAlert(incidents, runbook, info);
-        metrics.alertsResolved.inc({ runbook: runbook.id, signalled: String(signalled) });
-        const workflowId = incidentWorkflowId(runbook.target);
-        log.info(signalled ? 'alert resolution signalled' : 'alert resolved with no open incident', { workflowId, fingerprint: alert.fingerprint });
-        out.resolved.push({ workflowId, runbook: runbook.id, fingerprint: alert.fingerprint, signalled });
-      }
+  /** When a Temporal call last succeeded; a request that finds it stale checks the connection first. */
+  let reachableAt = Number.NEGATIVE_INFINITY;
+
+  /**
+   * The quick connection check: one GetSystemInfo under a short deadline, skipped while a Temporal
+   * call succeeded in the last {@link REACHABLE_FRESH_MS}. Temporal down for a while → 503 in about
+   * half a second instead of the whole budget; Temporal up → one cheap call per idle period.
+   */
+  const checkConnection = async (budgetEnd: number) => {
+    if (Date.now() - reachableAt < REACHABLE_FRESH_MS) return;
+    const deadline = Math.min(budgetEnd, Date.now() + CONNECTION_CHECK_MS);
+    const connection = deps.client.connection;
+    await settleBy(
+      track(connection.withDeadline(deadline, () => connection.workflowService.getSystemInfo({}))),
+      deadline,
+      'the connection check',
+    );
+    reachableAt = Date.now();
+  };
+
+  /** One open/attach for the target's firing alerts and at most one resolve for its resolved ones. */
+  const recordGroup = async (group: TargetGroup<ReadAlert, RunbookConfig>, log: Logger): Promise<{ incident?: IncidentEntry; resolved?: ResolvedEntry }> => {
+    const { runbook, firing, resolved } = group;
+    const out: { incident?: IncidentEntry; resolved?: ResolvedEntry } = {};
+    const first = firing[0];
+    if (first) {
+      // The first firing alert rides on the signal; the others of the same target add nothing the
+      // incident needs (it is one per target) and are listed in the answer and the log.
+      const opened = await openIncident(incidents, runbook, { source: 'alertmanager', alert: toAlertInfo(first) });
+      (opened.attached ? metrics.incidentsAttached : metrics.incidentsStarted).inc({ runbook: runbook.id }, firing.length);
+      const fingerprints = firing.slice(0, ANSWER_LIST_LIMIT).map((a) => a.fingerprint);
+      log.info(opened.attached ? 'alerts attached to the open incident' : 'incident started', {
+        workflowId: opened.workflowId,
+        runId: opened.runId,
+        alerts: firing.length,
+        fingerprints: fingerprints.slice(0, 10),
+      });
+      out.incident = { workflowId: opened.workflowId, runbook: runbook.id, attached: opened.attached, alerts: firing.length, fingerprints };
     }
-    return { status: 202, body: out };
+    if (resolved[0]) {
+      const workflowId = incidentWorkflowId(runbook.target);
+      // A target with an alert still firing is not resolved, whatever its other alerts say.
+      const signalled = first ? false : await resolveIncidentAlert(incidents, runbook, toAlertInfo(resolved[0]));
+      const reason = signalled ? undefined : first ? 'another alert of this target is firing in the same request' : 'no open incident for this target';
+      metrics.alertsResolved.inc({ runbook: runbook.id, signalled: String(signalled) }, resolved.length);
+      log.info(signalled ? 'alert resolution signalled' : 'alert resolution not signalled', { workflowId, alerts: resolved.length, reason });
+      out.resolved = {
+        workflowId,
+        runbook: runbook.id,
+        alerts: resolved.length,
+        fingerprints: resolved.slice(0, ANSWER_LIST_LIMIT).map((a) => a.fingerprint),
+        signalled,
+        ...(reason ? { reason } : {}),
+      };
+    }
+    return out;
+  };
+
+  /**
+   * The Temporal calls of one request, all under one budget that started when the body was read:
+   * a gRPC deadline for each call and a timer that aborts them and answers 503 when the budget is
+   * spent (the SDK's retries of an unreachable server may overrun a deadline by a few hundred ms).
+   * Targets are recorded in parallel. An attach that reached Temporal just before the abort is
+   * harmless: Alertmanager re-sends the group and the re-sent alerts attach to the same incident.
+   */
+  const recordGroups = async (groups: TargetGroup<ReadAlert, RunbookConfig>[], budgetEnd: number, log: Logger) => {
+    const controller = new AbortController();
+    const work = deps.client.withAbortSignal(controller.signal, () =>
+      deps.client.withDeadline(budgetEnd, async () => {
+        await checkConnection(budgetEnd);
+        // Each target's calls run in sequence inside recordGroup, so tracking it tracks them.
+        const recorded = await Promise.all(groups.map((group) => track(recordGroup(group, log))));
+        reachableAt = Date.now();
+        return recorded;
+      }),
+    );
+    try {
+      return await settleBy(work, budgetEnd, `the Temporal calls (budget ${temporalTimeoutMs} ms)`);
+    } catch (err) {
+      if (isTemporalUnavailable(err)) reachableAt = Number.NEGATIVE_INFINITY;
+      throw err;
+    } finally {
+      // Whatever is still pending (the other targets' calls after one failed) is cancelled; a call
+      // between two SDK retries cannot be, but its retries end at the deadline, and track() keeps
+      // stop() waiting for it.
+      controller.abort();
+    }
   };
 
   const handleAlertmanager = async (req: IncomingMessage, log: Logger): Promise<Answer> => {
@@ -246,6 +389,7 @@ export function createIngress(deps: IngressDeps): Ingress {
     if (denied) return denied;
     const read = await readLimited(req, limit);
     if (!read.ok) return read.answer;
+    const budgetEnd = Date.now() + temporalTimeoutMs;
     let json: unknown;
     try {
       json = JSON.parse(utf8.decode(read.body));
@@ -264,16 +408,57 @@ export function createIngress(deps: IngressDeps): Ingress {
         reason: 'invalid_payload',
       };
     }
-    try {
-      return await deps.client.withDeadline(Date.now() + temporalTimeoutMs, () => routeAlerts(parsed.payload, log));
-    } catch (err) {
-      if (isTemporalUnavailable(err)) {
-        log.error('Temporal is unreachable; answering 503 so Alertmanager retries', { err });
-        return fail(503, 'Temporal is unreachable; the alert was not recorded, retry later', 'temporal_unavailable', { 'retry-after': '10' });
-      }
-      log.error('alert routing failed', { err });
-      return fail(500, 'internal error while recording the alert; retry later', 'internal_error');
+    const { payload, invalid, skipped } = parsed;
+    if (payload.truncatedAlerts > 0) log.warn('Alertmanager truncated the alert group', { truncatedAlerts: payload.truncatedAlerts });
+    for (const alert of payload.alerts) metrics.alertsReceived.inc({ status: alert.status });
+    if (invalid.length > 0) {
+      metrics.alertsInvalid.inc({ reason: 'invalid_alert' }, invalid.length);
+      log.warn('alerts not read: they fail the schema', { count: invalid.length, first: invalid.slice(0, 5) });
     }
+    if (skipped > 0) {
+      metrics.alertsInvalid.inc({ reason: 'over_limit' }, skipped);
+      log.warn(`alerts not read: past the first ${MAX_ALERTS_READ} of the request`, { count: skipped });
+    }
+    const { groups, ignored } = groupByTarget(payload.alerts, deps.runbooks);
+    if (ignored.length > 0) {
+      metrics.alertsIgnored.inc({ reason: 'no_matching_runbook' }, ignored.length);
+      log.info('alerts ignored: no runbook matches', {
+        count: ignored.length,
+        first: ignored.slice(0, 5).map(({ alert, reason }) => ({ fingerprint: alert.fingerprint, alertname: alert.labels.alertname, reason })),
+      });
+    }
+
+    let recorded: { incident?: IncidentEntry; resolved?: ResolvedEntry }[] = [];
+    if (groups.length > 0) {
+      try {
+        recorded = await recordGroups(groups, budgetEnd, log);
+      } catch (err) {
+        if (isTemporalUnavailable(err)) {
+          log.error('Temporal is unreachable; answering 503 so Alertmanager retries', { err });
+          return fail(503, 'Temporal is unreachable; the alert was not recorded, retry later', 'temporal_unavailable', { 'retry-after': '10' });
+        }
+        log.error('alert routing failed', { err });
+        return fail(500, 'internal error while recording the alert; retry later', 'internal_error');
+      }
+    }
+
+    const omitted: Record<string, number> = {};
+    const listed = <T>(name: string, list: readonly T[]): T[] => {
+      if (list.length > ANSWER_LIST_LIMIT) omitted[name] = list.length - ANSWER_LIST_LIMIT;
+      return list.slice(0, ANSWER_LIST_LIMIT);
+    };
+    const body: WebhookAnswer = {
+      incidents: recorded.flatMap((r) => (r.incident ? [r.incident] : [])),
+      ignored: listed(
+        'ignored',
+        ignored.map(({ alert, reason }) => ({ index: alert.index, fingerprint: alert.fingerprint, alertname: alert.labels.alertname, reason })),
+      ),
+      resolved: recorded.flatMap((r) => (r.resolved ? [r.resolved] : [])),
+      invalid: listed('invalid', invalid),
+      ...(skipped > 0 ? { skipped: { count: skipped, reason: `only the first ${MAX_ALERTS_READ} alerts of a request are read` } } : {}),
+    };
+    if (Object.keys(omitted).length > 0) body.omitted = omitted;
+    return { status: 202, body };
   };
 
   // ---- Slack ------------------------------------------------------------------------------
@@ -384,7 +569,7 @@ export function createIngress(deps: IngressDeps): Ingress {
   });
 
   const settled = async () => {
-    while (background.size > 0) await Promise.allSettled([...background]);
+    while (background.size > 0 || lingering.size > 0) await Promise.allSettled([...background, ...lingering]);
   };
 
   return {

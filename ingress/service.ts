@@ -40,7 +40,6 @@ export async function startIngressService(settings: Settings, logger: Logger): P
     slack,
     logger,
     metrics,
-    temporalUiUrl: settings.TEMPORAL_UI_URL,
   });
   const url = await ingress.start();
   logger.info('ingress listening', { url });

@@ -7,13 +7,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
-import { createServer } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import { ApplicationFailure, defaultPayloadConverter, WorkflowNotFoundError } from '@temporalio/common';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createSlackActivities, createSlackClient } from '../../activities/slack';
 import { DecisionRefusedError } from '../../control/incidents';
-import { openingState, type DecisionInput, type DecisionRecord, type IncidentState } from '../../domain/incident';
+import type { DecisionInput, DecisionRecord } from '../../domain/decision';
+import { verifyDecisionProof } from '../../domain/decision-proof';
+import { incidentWorkflowId, openingState, type IncidentState } from '../../domain/incident';
 import { parseRunbookConfig, type RunbookConfig } from '../../domain/runbook-config';
 import { APPROVE_ACTION_ID, REJECT_ACTION_ID } from '../../domain/slack-message';
 import { createLogger } from '../../ingress/logger';
@@ -24,6 +26,7 @@ import { blockActionsPayload, buttonValue, signedInteraction, startSlackSim, typ
 
 const ALERTMANAGER_TOKEN = 'am-webhook-token-0123456789abcdef';
 const SIGNING_SECRET = 'slack-signing-secret-for-ingress-tests';
+const DECISION_KEY = 'decision-key-shared-by-ingress-and-worker-000';
 const BOT_TOKEN = 'xoxb-1111-2222-ingresstestbottoken';
 const ALICE = 'U0ALICE01';
 const STRANGER = 'U0STRANGER9';
@@ -58,12 +61,14 @@ afterAll(async () => {
 
 // ---- fixtures -------------------------------------------------------------------------------------
 
+/** A runbook of its own Deployment (incident IDs derive from the target), routed by the torghut alert. */
 function makeRunbook(): RunbookConfig {
+  const id = `ing-${randomUUID().slice(0, 8)}`;
   return parseRunbookConfig({
-    id: `ing-${randomUUID().slice(0, 8)}`,
+    id,
     target: {
       namespace: 'torghut',
-      deployment: 'torghut-ws',
+      deployment: id,
       container: 'torghut-ws',
       podSelector: 'app=torghut-ws',
       health: { port: 8080, livenessPath: '/healthz', readinessPath: '/readyz' },
@@ -76,7 +81,7 @@ function makeRunbook(): RunbookConfig {
 }
 
 const workflowIdOf = (runbook: RunbookConfig) => {
-  const id = `agentruns-${runbook.id}-${runbook.target.namespace}`;
+  const id = incidentWorkflowId(runbook.target);
   workflowIds.add(id);
   return id;
 };
@@ -142,6 +147,7 @@ async function startIngress(options: {
     settings: {
       ALERTMANAGER_TOKEN,
       SLACK_SIGNING_SECRET: options.signingSecret === null ? undefined : (options.signingSecret ?? SIGNING_SECRET),
+      AGENTRUNS_DECISION_KEY: DECISION_KEY,
       INGRESS_BODY_LIMIT_BYTES: options.limit ?? 64 * 1024,
     },
     logger,
@@ -150,7 +156,6 @@ async function startIngress(options: {
     decide: options.decide,
     temporalTimeoutMs: options.temporalTimeoutMs,
     readinessTimeoutMs: 1_000,
-    temporalUiUrl: 'http://127.0.0.1:8233',
   });
   const url = await ingress.start({ port: 0, host: '127.0.0.1' });
   ingresses.push(ingress);
@@ -173,7 +178,16 @@ async function startIngress(options: {
   };
 }
 
-type CounterName = 'alertsReceived' | 'incidentsStarted' | 'incidentsAttached' | 'alertsResolved' | 'alertsIgnored' | 'alertsRejected' | 'slackRejected' | 'approvals';
+type CounterName =
+  | 'alertsReceived'
+  | 'incidentsStarted'
+  | 'incidentsAttached'
+  | 'alertsResolved'
+  | 'alertsIgnored'
+  | 'alertsInvalid'
+  | 'alertsRejected'
+  | 'slackRejected'
+  | 'approvals';
 
 async function counter(metrics: IngressMetrics, name: CounterName, labels: Record<string, string>): Promise<number> {
   const { values } = (await metrics[name].get()) as { values: { labels: Record<string, string | number | undefined>; value: number }[] };
@@ -207,6 +221,31 @@ async function executionsOf(workflowId: string, expected: number): Promise<numbe
   }
 }
 
+/** A TCP proxy to `target` ("host:port"); close() stops it and cuts the connections it carries. */
+async function startTcpProxy(target: string): Promise<{ address: string; close: () => Promise<void> }> {
+  const [host, port] = [target.slice(0, target.lastIndexOf(':')), Number(target.slice(target.lastIndexOf(':') + 1))];
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = connect(port, host);
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => undefined);
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  let closed: Promise<void> | undefined;
+  return {
+    address: `127.0.0.1:${(server.address() as { port: number }).port}`,
+    close: () =>
+      (closed ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const s of sockets) s.destroy();
+      })),
+  };
+}
+
 async function closedPort(): Promise<number> {
   return new Promise((resolve) => {
     const server = createServer();
@@ -236,7 +275,8 @@ describe('Alertmanager webhook: bad requests are refused in a fixed order and st
     { name: 'token with a different length → 403', status: 403, reason: 'forbidden', init: (raw) => ({ raw, headers: { authorization: `Bearer ${ALERTMANAGER_TOKEN}x` } }), error: /^the bearer token is not valid/ },
     { name: 'body over INGRESS_BODY_LIMIT_BYTES → 413', status: 413, reason: 'too_large', init: (raw) => ({ raw: raw + ' '.repeat(5_000) }), error: /^request body exceeds the limit of 4096 bytes$/ },
     { name: 'bad JSON → 400 naming the parse problem', status: 400, reason: 'bad_json', init: (raw) => ({ raw: raw.slice(0, -1) }), error: /^request body is not valid JSON: .*(JSON|end)/i },
-    { name: 'wrong schema → 422 naming the field', status: 422, reason: 'invalid_payload', init: (raw) => ({ raw: raw.replace('"status":"firing","labels"', '"status":"pending","labels"') }), error: /^not an Alertmanager webhook payload \(version 4\): alerts\.0\.status: / },
+    { name: 'not an Alertmanager envelope (version 3) → 422 naming the field', status: 422, reason: 'invalid_payload', init: (raw) => ({ raw: raw.replace('"version":"4"', '"version":"3"') }), error: /^not an Alertmanager webhook payload \(version 4\): version: / },
+    { name: 'alerts not an array → 422', status: 422, reason: 'invalid_payload', init: (raw) => ({ raw: raw.replace('"alerts":[', '"alerts":{"0":[').replace('],"groupLabels"', ']},"groupLabels"') }), error: /^not an Alertmanager webhook payload \(version 4\): alerts: / },
   ];
 
   for (const c of cases) {
@@ -344,9 +384,10 @@ describe('Alertmanager webhook: alerts become incidents', () => {
     const res = await post(webhook([alert('firing')]));
     expect(res.status).toBe(202);
     expect(await res.json()).toEqual({
-      incidents: [{ workflowId, runbook: runbook.id, attached: false, fingerprint: 'f1a2b3c4d5e6' }],
+      incidents: [{ workflowId, runbook: runbook.id, attached: false, alerts: 1, fingerprints: ['f1a2b3c4d5e6'] }],
       ignored: [],
       resolved: [],
+      invalid: [],
     });
     const description = await client.workflow.getHandle(workflowId).describe();
     expect(description.status.name).toBe('RUNNING');
@@ -392,12 +433,14 @@ describe('Alertmanager webhook: alerts become incidents', () => {
       incidents: [],
       ignored: [
         {
+          index: 0,
           fingerprint: 'feedbeef',
           alertname: 'TorghutWsNotReady',
           reason: `no runbook matches alert TorghutWsNotReady: ${runbook.id} needs namespace="torghut" (got "staging")`,
         },
       ],
       resolved: [],
+      invalid: [],
     });
     expect(await counter(metrics, 'alertsIgnored', { reason: 'no_matching_runbook' })).toBe(1);
     await expectNotStarted(workflowIdOf(runbook));
@@ -407,10 +450,10 @@ describe('Alertmanager webhook: alerts become incidents', () => {
     const runbook = makeRunbook();
     const { post } = await startIngress({ runbooks: [runbook] });
     const body = (await (await post(webhook([alert('firing', { alertname: 'DiskFull' }, 'aaa'), alert('firing', {}, 'bbb')]))).json()) as {
-      incidents: { fingerprint: string }[];
+      incidents: { fingerprints: string[] }[];
       ignored: { fingerprint: string }[];
     };
-    expect(body.incidents.map((i) => i.fingerprint)).toEqual(['bbb']);
+    expect(body.incidents.map((i) => i.fingerprints)).toEqual([['bbb']]);
     expect(body.ignored.map((i) => i.fingerprint)).toEqual(['aaa']);
     expect(await signals(workflowIdOf(runbook))).toHaveLength(1);
   });
@@ -425,7 +468,8 @@ describe('Alertmanager webhook: alerts become incidents', () => {
     expect(await res.json()).toEqual({
       incidents: [],
       ignored: [],
-      resolved: [{ workflowId, runbook: runbook.id, fingerprint: 'f1a2b3c4d5e6', signalled: true }],
+      resolved: [{ workflowId, runbook: runbook.id, alerts: 1, fingerprints: ['f1a2b3c4d5e6'], signalled: true }],
+      invalid: [],
     });
     const got = await signals(workflowId);
     expect(got.map((s) => s.name)).toEqual(['alertFired', 'alertResolved']);
@@ -438,8 +482,88 @@ describe('Alertmanager webhook: alerts become incidents', () => {
     const { post } = await startIngress({ runbooks: [runbook] });
     const res = await post(webhook([alert('resolved')], 'resolved'));
     expect(res.status).toBe(202);
-    expect(((await res.json()) as { resolved: { signalled: boolean }[] }).resolved[0]!.signalled).toBe(false);
+    expect(((await res.json()) as { resolved: { signalled: boolean; reason: string }[] }).resolved[0]).toMatchObject({
+      signalled: false,
+      reason: 'no open incident for this target',
+    });
     await expectNotStarted(workflowIdOf(runbook));
+  });
+});
+
+describe('Alertmanager webhook: a group is accepted whole, each alert on its own (issue 7 §9)', () => {
+  it('one bad alert in the group → 202: the torghut alert starts its incident, the bad one is listed as invalid and counted', async () => {
+    const runbook = makeRunbook();
+    const workflowId = workflowIdOf(runbook);
+    const { post, metrics } = await startIngress({ runbooks: [runbook] });
+    const bad = { ...alert('firing', { alertname: 'DiskFull' }, 'bad0001'), startsAt: 'yesterday' };
+    const res = await post(webhook([bad, alert('firing')]));
+    expect(res.status).toBe(202);
+    const body = (await res.json()) as { incidents: { workflowId: string; fingerprints: string[] }[]; invalid: { index: number; fingerprint?: string; error: string }[] };
+    expect(body.incidents).toMatchObject([{ workflowId, fingerprints: ['f1a2b3c4d5e6'] }]);
+    expect(body.invalid).toEqual([{ index: 0, fingerprint: 'bad0001', error: expect.stringMatching(/^startsAt: /) as unknown }]);
+    expect(await signals(workflowId)).toHaveLength(1);
+    expect(await counter(metrics, 'alertsInvalid', { reason: 'invalid_alert' })).toBe(1);
+    expect(await counter(metrics, 'alertsRejected', {})).toBe(0);
+  });
+
+  it('a group of 1,500 alerts (more than the old 1,000 cap) → 202: the torghut alert at the end starts its incident', async () => {
+    const runbook = makeRunbook();
+    const workflowId = workflowIdOf(runbook);
+    const { post, metrics } = await startIngress({ runbooks: [runbook], limit: 2 * 1024 * 1024 });
+    const others = Array.from({ length: 1_499 }, (_, i) => alert('firing', { alertname: 'NodeDiskPressure', namespace: 'infra', node: `n${i}` }, `n${i}`));
+    const res = await post(webhook([...others, alert('firing')]));
+    expect(res.status).toBe(202);
+    const body = (await res.json()) as { incidents: { workflowId: string; fingerprints: string[] }[]; ignored: unknown[]; omitted: Record<string, number> };
+    expect(body.incidents).toMatchObject([{ workflowId, fingerprints: ['f1a2b3c4d5e6'] }]);
+    // The answer lists the first 100 ignored alerts and counts the rest.
+    expect(body.ignored).toHaveLength(100);
+    expect(body.omitted).toEqual({ ignored: 1_399 });
+    expect(await counter(metrics, 'alertsIgnored', { reason: 'no_matching_runbook' })).toBe(1_499);
+    expect(await signals(workflowId)).toHaveLength(1);
+  });
+
+  it('three alerts of the same target (one per pod) → one open/attach: one alertFired signal carrying the first, all three in the answer', async () => {
+    const runbook = makeRunbook();
+    const workflowId = workflowIdOf(runbook);
+    const { post, metrics } = await startIngress({ runbooks: [runbook] });
+    const pods = ['p1', 'p2', 'p3'].map((pod) => alert('firing', { pod }, `fp-${pod}`));
+    const first = (await (await post(webhook(pods))).json()) as { incidents: unknown[] };
+    expect(first.incidents).toEqual([{ workflowId, runbook: runbook.id, attached: false, alerts: 3, fingerprints: ['fp-p1', 'fp-p2', 'fp-p3'] }]);
+    const again = (await (await post(webhook(pods))).json()) as { incidents: { attached: boolean }[] };
+    expect(again.incidents).toMatchObject([{ attached: true, alerts: 3 }]);
+    const got = await signals(workflowId);
+    expect(got.map((s) => [s.name, s.arg.fingerprint])).toEqual([
+      ['alertFired', 'fp-p1'],
+      ['alertFired', 'fp-p1'],
+    ]);
+    expect(await counter(metrics, 'incidentsStarted', { runbook: runbook.id })).toBe(3);
+    expect(await counter(metrics, 'incidentsAttached', { runbook: runbook.id })).toBe(3);
+  });
+
+  it('a resolved alert beside a firing one of the same target does not resolve the incident', async () => {
+    const runbook = makeRunbook();
+    const workflowId = workflowIdOf(runbook);
+    const { post } = await startIngress({ runbooks: [runbook] });
+    const res = await post(webhook([alert('resolved', { pod: 'old' }, 'fp-old'), alert('firing', { pod: 'new' }, 'fp-new')]));
+    const body = (await res.json()) as { resolved: unknown[] };
+    expect(body.resolved).toEqual([
+      { workflowId, runbook: runbook.id, alerts: 1, fingerprints: ['fp-old'], signalled: false, reason: 'another alert of this target is firing in the same request' },
+    ]);
+    expect((await signals(workflowId)).map((s) => s.name)).toEqual(['alertFired']);
+  });
+
+  it('a group of only invalid and unknown alerts → 202 without a single Temporal call (works with Temporal down)', async () => {
+    const deadConnection = Connection.lazy({ address: `127.0.0.1:${await closedPort()}` });
+    try {
+      const { post, metrics, ingress } = await startIngress({ runbooks: [makeRunbook()], client: new Client({ connection: deadConnection }) });
+      const res = await post(webhook([{ ...alert('firing'), status: 'pending' as 'firing' }, alert('firing', { alertname: 'DiskFull' }, 'd1')]));
+      expect(res.status).toBe(202);
+      expect(await res.json()).toMatchObject({ incidents: [], invalid: [{ index: 0 }], ignored: [{ index: 1, fingerprint: 'd1' }] });
+      expect(await counter(metrics, 'alertsInvalid', {})).toBe(1);
+      await ingress.stop();
+    } finally {
+      await deadConnection.close();
+    }
   });
 });
 
@@ -449,20 +573,51 @@ describe('Temporal unreachable', () => {
     const deadClient = new Client({ connection: deadConnection, namespace: 'default' });
     try {
       const runbook = makeRunbook();
-      const { post, url, metrics } = await startIngress({ runbooks: [runbook], client: deadClient, temporalTimeoutMs: 1_500 });
+      // The default budget (1.5 s); the connection check answers first, as nothing has succeeded yet.
+      const { post, url, metrics, ingress } = await startIngress({ runbooks: [runbook], client: deadClient });
       const startedAt = Date.now();
       const res = await post(webhook([alert('firing')]));
       expect(res.status).toBe(503);
       expect(res.headers.get('retry-after')).toBe('10');
       expect(await res.json()).toEqual({ error: 'Temporal is unreachable; the alert was not recorded, retry later' });
+      // A loose bound only (the machine is shared); the measured time is in the change's report.
       expect(Date.now() - startedAt).toBeLessThan(5_000);
       expect(await counter(metrics, 'alertsRejected', { reason: 'temporal_unavailable' })).toBe(1);
       // Bad input is still a 4xx, never a 5xx, whatever the state of Temporal.
       expect((await post(undefined, { raw: '{' })).status).toBe(400);
       expect((await fetch(`${url}/readyz`)).status).toBe(503);
       expect((await fetch(`${url}/healthz`)).status).toBe(200);
+      // The SDK may still be retrying the answered request's calls until their deadline; the
+      // connection is closed only after they stopped, as the service's shutdown does.
+      await ingress.stop();
     } finally {
       await deadConnection.close();
+    }
+  });
+});
+
+describe('Temporal goes away between two requests', () => {
+  it('right after a success the connection check is skipped, and the 1.5 s request budget answers 503 (the calls are aborted)', async () => {
+    const proxy = await startTcpProxy(inject('temporalAddress'));
+    const proxied = Connection.lazy({ address: proxy.address });
+    try {
+      const runbook = makeRunbook();
+      workflowIdOf(runbook);
+      const { post, metrics, ingress } = await startIngress({ runbooks: [runbook], client: new Client({ connection: proxied, namespace: inject('temporalNamespace') }) });
+      expect((await post(webhook([alert('firing')]))).status).toBe(202);
+      await proxy.close();
+      const startedAt = Date.now();
+      const res = await post(webhook([alert('firing')]));
+      expect(res.status).toBe(503);
+      // A lower bound (a slow machine cannot make it fail): the 0.5 s connection check did not
+      // answer this one, the budget did; the upper bound is loose, as above.
+      expect(Date.now() - startedAt).toBeGreaterThanOrEqual(1_400);
+      expect(Date.now() - startedAt).toBeLessThan(5_000);
+      expect(await counter(metrics, 'alertsRejected', { reason: 'temporal_unavailable' })).toBe(1);
+      await ingress.stop();
+    } finally {
+      await proxy.close();
+      await proxied.close();
     }
   });
 });
@@ -551,21 +706,27 @@ function recordingDecide(answer: (workflowId: string, decision: 'approve' | 'rej
   return { calls, decide };
 }
 
-const accepted = (decision: 'approve' | 'reject', input: DecisionInput): DecisionRecord => ({
+const accepted = (decision: 'approve' | 'reject', input: Pick<DecisionInput, 'by'> & Partial<DecisionInput>): DecisionRecord => ({
   decision,
   by: input.by,
-  comment: input.comment,
+  step: input.step ?? 'restart',
+  ...(input.comment ? { comment: input.comment } : {}),
   prerequisiteConfirmed: input.prerequisiteConfirmed === true,
   emergency: false,
-  channel: input.channel ?? 'slack',
+  restartAnyway: false,
+  channel: 'slack',
+  identity: 'agentruns-ingress',
   at: '2026-03-01T10:20:00.000Z',
 });
+
+/** The run the test buttons belong to (a run ID is a UUID). */
+const RUN = randomUUID();
 
 const click = (workflowId: string, user: string, decision: 'approve' | 'reject', responseUrl?: string, extra: Record<string, unknown> = {}) =>
   blockActionsPayload({
     userId: user,
     actionId: decision === 'approve' ? APPROVE_ACTION_ID : REJECT_ACTION_ID,
-    value: JSON.stringify({ workflowId, decision, ...extra }),
+    value: JSON.stringify({ workflowId, runId: RUN, step: 'restart', decision, ...extra }),
     responseUrl,
   });
 
@@ -685,8 +846,25 @@ describe('Slack interactions', () => {
     expect(await res.text()).toBe('');
     await started.ingress.settled();
     expect(calls).toEqual([
-      { workflowId, decision: 'approve', input: { by: 'oncall-alice', channel: 'slack', comment: `clicked in Slack by ${ALICE}`, prerequisiteConfirmed: true } },
+      {
+        workflowId,
+        decision: 'approve',
+        input: {
+          by: 'oncall-alice',
+          runId: RUN,
+          step: 'restart',
+          comment: `clicked in Slack by ${ALICE}`,
+          prerequisiteConfirmed: true,
+          slack: { user: ALICE, issuedAt: expect.any(String) as string, signature: expect.stringMatching(/^[0-9a-f]{64}$/) as string },
+        },
+      },
     ]);
+    // The proof is the ingress's: it verifies under the key the worker holds, for exactly this decision.
+    const proof = calls[0]!.input.slack!;
+    const fields = { workflowId, runId: RUN, step: 'restart' as const, decision: 'approve' as const, by: 'oncall-alice', prerequisiteConfirmed: true, emergency: false, restartAnyway: false, user: ALICE, issuedAt: proof.issuedAt };
+    expect(verifyDecisionProof(DECISION_KEY, fields, proof.signature, Date.now())).toEqual({ ok: true });
+    expect(verifyDecisionProof(DECISION_KEY, { ...fields, by: 'oncall-bob' }, proof.signature, Date.now()).ok).toBe(false);
+    expect(verifyDecisionProof('another-key-of-at-least-32-characters', fields, proof.signature, Date.now()).ok).toBe(false);
     const id = responseUrl.split('/').pop();
     expect(slackSim.responses.find((r) => r.id === id)?.body).toMatchObject({
       response_type: 'ephemeral',
@@ -747,7 +925,7 @@ describe('Slack interactions', () => {
     await started.ingress.settled();
     const id = responseUrl.split('/').pop();
     expect((slackSim.responses.find((r) => r.id === id)?.body as { text: string }).text).toBe(
-      `:no_entry: Your approve was refused: no open incident ${workflowId}`,
+      `:no_entry: Your approve was refused: no open incident ${workflowId} (run ${RUN})`,
     );
     await expectNotStarted(workflowId);
   });
@@ -757,7 +935,12 @@ describe('Slack interactions', () => {
     const workflowId = workflowIdOf(runbook);
     const { decide, calls } = recordingDecide((_w, d, i) => accepted(d, i));
     const started = await startIngress({ runbooks: [runbook], decide });
-    const mismatched = blockActionsPayload({ userId: ALICE, actionId: REJECT_ACTION_ID, value: JSON.stringify({ workflowId, decision: 'approve' }), responseUrl: slackSim.newResponseUrl() });
+    const mismatched = blockActionsPayload({
+      userId: ALICE,
+      actionId: REJECT_ACTION_ID,
+      value: JSON.stringify({ workflowId, runId: RUN, step: 'restart', decision: 'approve' }),
+      responseUrl: slackSim.newResponseUrl(),
+    });
     const unknown = click('agentruns-other-runbook-ns', ALICE, 'approve', slackSim.newResponseUrl());
     expect((await started.click(mismatched)).status).toBe(200);
     expect((await started.click(unknown)).status).toBe(200);
@@ -776,10 +959,11 @@ describe('Slack activities against the simulated Slack Web API', () => {
     ...openingState({
       workflowId,
       runId: 'run-0001',
-      runbook: { id: 'torghut-ws', target: { namespace: 'torghut', deployment: 'torghut-ws' } },
+      runbookId: 'torghut-ws',
       trigger: { source: 'alertmanager' },
       startedAt: '2026-03-01T10:16:00.000Z',
     }),
+    target: { namespace: 'torghut', deployment: 'torghut-ws' },
     phase: 'awaiting-approval' as const,
     classification: {
       class: 'alpaca_406_second_connection' as const,
@@ -818,7 +1002,7 @@ describe('Slack activities against the simulated Slack Web API', () => {
     const decided = state(workflowId, {
       phase: 'closed',
       outcome: 'rejected',
-      decision: accepted('reject', { by: 'oncall-alice', channel: 'slack' }),
+      decision: accepted('reject', { by: 'oncall-alice' }),
     });
     expect(await slack.updateIncidentMessage({ channel: ref!.channel, ts: ref!.ts, state: decided })).toEqual(ref);
     expect(message.history).toHaveLength(1);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RunbookConfig } from '../../domain/runbook-config';
-import { routeAlert } from '../../ingress/routing';
+import { groupByTarget, routeAlert } from '../../ingress/routing';
 
 type Routable = Pick<RunbookConfig, 'id' | 'alerts'>;
 
@@ -69,5 +69,35 @@ describe('routing an alert to a runbook by its labels', () => {
 
   it('with no runbook configured, everything is ignored', () => {
     expect(routeAlert({ alertname: 'TorghutWsNotReady' }, [])).toEqual({ kind: 'ignored', reason: 'no runbook is configured' });
+  });
+});
+
+describe('grouping the alerts of one request by target', () => {
+  const alert = (status: 'firing' | 'resolved', labels: Record<string, string>, fingerprint: string) => ({ status, labels, fingerprint });
+  const ws = { alertname: 'TorghutWsNotReady', namespace: 'torghut' };
+
+  it('three TorghutWsNotReady alerts (one per pod) → one group for torghut-ws: one open/attach, not three', () => {
+    const { groups, ignored } = groupByTarget(
+      [alert('firing', { ...ws, pod: 'a' }, 'f1'), alert('firing', { ...ws, pod: 'b' }, 'f2'), alert('resolved', { ...ws, pod: 'c' }, 'f3')],
+      [torghut, payments],
+    );
+    expect(ignored).toEqual([]);
+    expect(groups).toHaveLength(1);
+    expect(groups[0]!.runbook).toBe(torghut);
+    expect(groups[0]!.firing.map((a) => a.fingerprint)).toEqual(['f1', 'f2']);
+    expect(groups[0]!.resolved.map((a) => a.fingerprint)).toEqual(['f3']);
+  });
+
+  it('alerts of two runbooks → two groups in the order of their first alert; unknown alerts come back with their reason', () => {
+    const { groups, ignored } = groupByTarget(
+      [alert('firing', { alertname: 'PaymentsDown' }, 'p1'), alert('firing', { alertname: 'DiskFull' }, 'd1'), alert('firing', ws, 't1'), alert('firing', { alertname: 'PaymentsDown' }, 'p2')],
+      [torghut, payments],
+    );
+    expect(groups.map((g) => [g.runbook.id, g.firing.map((a) => a.fingerprint)])).toEqual([
+      ['payments-api', ['p1', 'p2']],
+      ['torghut-ws', ['t1']],
+    ]);
+    expect(ignored.map((i) => i.alert.fingerprint)).toEqual(['d1']);
+    expect(ignored[0]!.reason).toMatch(/^no runbook matches alert DiskFull/);
   });
 });
