@@ -58,11 +58,16 @@ export function diagnosisTarget(runbook: Pick<RunbookConfig, 'target' | 'diagnos
   };
 }
 
-async function settle<T>(name: string, promise: Promise<T>): Promise<SourceResult<T>> {
+/**
+ * The error is the failure's own message (it names what was read), with no `source:` prefix: the
+ * source is the field it is stored in, and a prefix such as `kafkaCredentials: the …` reads to the
+ * redaction rules as a credential followed by its value.
+ */
+async function settle<T>(promise: Promise<T>): Promise<SourceResult<T>> {
   try {
     return { ok: true, value: await promise };
   } catch (err) {
-    return { ok: false, error: `${name}: ${failureMessage(err)}` };
+    return { ok: false, error: failureMessage(err) };
   }
 }
 
@@ -79,16 +84,15 @@ export async function collectDiagnosis(
 ): Promise<Diagnosis> {
   const target = diagnosisTarget(runbook);
   const { gitops } = runbook;
-  const notConfigured = Promise.resolve<SourceResult<SecretPresence>>({ ok: false, error: 'kafkaSecret: not configured' });
+  const notConfigured = Promise.resolve<SourceResult<SecretPresence>>({ ok: false, error: 'no kafkaSecret in the runbook' });
   const [deployment, pods, events, logs, probes, kafkaSecret, gitopsFacts] = await Promise.all([
-    settle('deployment', sources.getDeploymentFacts(target)),
-    settle('pods', sources.listPods(target)),
-    settle('events', sources.listEvents(target)),
-    settle('logs', sources.tailLogs(target)),
-    settle('probes', sources.probePods(target)),
-    target.kafkaSecret ? settle('kafkaSecret', sources.checkSecret(target)) : notConfigured,
+    settle(sources.getDeploymentFacts(target)),
+    settle(sources.listPods(target)),
+    settle(sources.listEvents(target)),
+    settle(sources.tailLogs(target)),
+    settle(sources.probePods(target)),
+    target.kafkaSecret ? settle(sources.checkSecret(target)) : notConfigured,
     settle(
-      'gitops',
       sources.readGitOpsFacts({
         owner: gitops.owner,
         repo: gitops.repo,
