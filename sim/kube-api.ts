@@ -4,12 +4,13 @@
  * talks to it unchanged through an ordinary kubeconfig with a bearer token.
  *
  * Served: GET/PATCH apps/v1 Deployment; GET Pod list (labelSelector, limit) and Pod; GET pod log
- * (container, tailLines, limitBytes, previous); GET Events (fieldSelector, limit); GET Secret (full or
- * PartialObjectMetadata); GET ConfigMap; GET pods/proxy (`{pod}:{port}/proxy/{path}`); GET the
- * Strimzi KafkaUser (kafka.strimzi.io/v1beta2, or 404 for the whole group when the scenario has no
- * Strimzi). Everything else is rejected the way the real server rejects it (401, 404, 405, 400, 415,
- * 422), so the sim cannot hide a bug in a client. Every request is logged for tests (method, path,
- * query, headers).
+ * (container, tailLines, limitBytes, previous); GET Events (fieldSelector, limit); GET ConfigMap;
+ * GET pods/proxy (`{pod}:{port}/proxy/{path}`); GET the Strimzi KafkaUser
+ * (kafka.strimzi.io/v1beta2, or 404 for the whole group when the scenario has no Strimzi). Every
+ * request on secrets, whatever its verb or name, is refused with the 403 `Status` the real server
+ * answers under the shipped Role, which grants nothing on secrets. Everything else is rejected the
+ * way the real server rejects it (401, 404, 405, 400, 415, 422), so the sim cannot hide a bug in a
+ * client. Every request is logged for tests (method, path, query, headers).
  *
  * The state is mutable: a rollout restart (API patch of the restartedAt annotation, `restartRollout`,
  * or `applyDeployment` as Argo CD would) replaces the pods and switches them to the scenario's
@@ -29,7 +30,6 @@ import { kafkaUserOf, loadScenario, type ContainerWaiting, type HealthAnswer, ty
 export const RESTARTED_AT = 'kubectl.kubernetes.io/restartedAt';
 const SERVICE_ACCOUNT = 'system:serviceaccount:agentruns:agentruns';
 const MAX_BODY_BYTES = 1024 * 1024;
-const PARTIAL_METADATA = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1';
 const STRIMZI_GROUP = 'kafka.strimzi.io';
 
 export interface RequestRecord {
@@ -162,6 +162,25 @@ function forbidden(verb: string, resource: string, group: string, name: string, 
   const scope = namespace ? `in the namespace "${namespace}"` : 'at the cluster scope';
   const reason = `User "${SERVICE_ACCOUNT}" cannot ${verb} resource "${resource}" in API group "${group}" ${scope}`;
   return fail(403, `${qualified}${name ? ` "${name}"` : ''} is forbidden: ${reason}`, { ...(name ? { name } : {}), ...(group ? { group } : {}), kind: resource });
+}
+
+/** Namespace and name of a request on secrets (`/api/v1[/watch][/namespaces/{ns}]/secrets[/{name}]`), if it is one. */
+function secretsRequest(seg: string[]): { namespace: string; name: string } | undefined {
+  if (seg[0] !== 'api' || seg[1] !== 'v1') return undefined;
+  const rest = seg[2] === 'watch' ? seg.slice(3) : seg.slice(2);
+  if (rest[0] === 'secrets') return { namespace: '', name: rest[1] ?? '' };
+  if (rest[0] === 'namespaces' && rest[2] === 'secrets') return { namespace: rest[1] ?? '', name: rest[3] ?? '' };
+  return undefined;
+}
+
+/** The RBAC verb of a request (as the API server's RequestInfo resolver derives it). */
+function verbOf(method: string, named: boolean, query: URLSearchParams): string {
+  if (method === 'GET' || method === 'HEAD') return named ? 'get' : query.get('watch') === 'true' ? 'watch' : 'list';
+  if (method === 'POST') return 'create';
+  if (method === 'PUT') return 'update';
+  if (method === 'PATCH') return 'patch';
+  if (method === 'DELETE') return named ? 'delete' : 'deletecollection';
+  return method.toLowerCase();
 }
 
 /** Kubernetes timestamps: RFC 3339, second precision. */
@@ -697,6 +716,14 @@ export class KubeSim implements KubeEndpoint {
         run: (method) => (method === 'PATCH' ? this.patchDeployment(ns, name, req, q) : this.getDeployment(ns, name)),
       };
     }
+    // Authorization comes before routing: no verb on secrets, in any namespace or cluster-wide, is allowed.
+    const secret = secretsRequest(seg);
+    if (secret) {
+      return {
+        methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+        run: (method) => forbidden(verbOf(method, secret.name !== '', q), 'secrets', '', secret.name, secret.namespace),
+      };
+    }
     // /api/v1/namespaces/{ns}/{resource}[/{name}[/{subresource}[/...]]]
     const [root, version, namespaces, ns = '', resource, name = '', sub] = seg;
     if (root !== 'api' || version !== 'v1' || namespaces !== 'namespaces') return undefined;
@@ -707,7 +734,6 @@ export class KubeSim implements KubeEndpoint {
     if (resource === 'pods' && sub === 'log' && depth === 7) return get(() => this.podLog(ns, name, q));
     if (resource === 'pods' && sub === 'proxy') return get(() => this.proxy(ns, name, seg.slice(7)));
     if (resource === 'events' && depth === 5) return get(() => this.listEvents(ns, q));
-    if (resource === 'secrets' && depth === 6) return get(() => this.getSecret(ns, name, req.headers.accept ?? ''));
     if (resource === 'configmaps' && depth === 6) return get(() => this.getConfigMap(ns, name));
     return undefined;
   }
@@ -878,42 +904,6 @@ export class KubeSim implements KubeEndpoint {
     const events = namespace === this.scenario.namespace ? this.events.filter(matches) : [];
     const { items, continue: next } = page(events.map((e, i) => this.eventObject(e, i)), q);
     return json({ kind: 'EventList', apiVersion: 'v1', metadata: { resourceVersion: String(this.dep.resourceVersion), ...(next ? { continue: next } : {}) }, items });
-  }
-
-  private getSecret(namespace: string, name: string, accept: string): Reply {
-    this.fault('secret', 'secrets', name);
-    const s = this.scenario.secret;
-    if (namespace !== this.scenario.namespace || name !== s.name || !s.present) notFound('secrets', name);
-    const metadata = this.secretMetadata();
-    if (/as=PartialObjectMetadata/.test(accept) && /g=meta\.k8s\.io/.test(accept)) {
-      return json({ kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata }, 200, PARTIAL_METADATA);
-    }
-    const data = Object.fromEntries(s.keys.map((key) => [key, Buffer.from(`sim-dummy-value-of-${key}`).toString('base64')]));
-    return json({ kind: 'Secret', apiVersion: 'v1', metadata, type: 'Opaque', data });
-  }
-
-  private secretMetadata(): Record<string, unknown> {
-    const s = this.scenario.secret;
-    const fieldsData = Object.fromEntries<object>([['.', {}], ...s.keys.map((key): [string, object] => [`f:${key}`, {}])]);
-    return {
-      name: s.name,
-      namespace: this.scenario.namespace,
-      uid: uid(`secret/${s.name}`),
-      resourceVersion: '48213',
-      creationTimestamp: iso(this.dep.createdAt),
-      labels: { 'app.kubernetes.io/instance': 'torghut-ws', 'strimzi.io/cluster': 'kafka', 'strimzi.io/kind': 'KafkaUser' },
-      ownerReferences: [{ apiVersion: 'kafka.strimzi.io/v1beta2', kind: 'KafkaUser', name: s.name, uid: uid(`kafkauser/${s.name}`), controller: true, blockOwnerDeletion: false }],
-      managedFields: [
-        {
-          manager: 'strimzi-user-operator',
-          operation: 'Update',
-          apiVersion: 'v1',
-          time: iso(this.dep.createdAt),
-          fieldsType: 'FieldsV1',
-          fieldsV1: { 'f:data': fieldsData, 'f:metadata': { 'f:labels': { '.': {}, 'f:strimzi.io/cluster': {}, 'f:strimzi.io/kind': {} } }, 'f:type': {} },
-        },
-      ],
-    };
   }
 
   /** The Strimzi KafkaUser as its User Operator leaves it: Ready with status.secret, or NotReady with the exception. */

@@ -121,13 +121,15 @@ export const scenarioSchema = z
     events: z.array(eventSchema).default([]),
     /** The pods' container waits instead of running (absent: it runs). */
     containerWaiting: containerWaitingSchema.optional(),
-    /** Whether the Kafka credentials Secret exists; it also decides the KafkaUser's default state. */
+    /**
+     * Whether the Kafka credentials Secret exists. The API server never serves it (the shipped Role
+     * grants nothing on secrets, so every secrets request is refused with 403); it decides the
+     * KafkaUser's default state.
+     */
     secret: z
       .object({
         name: z.string().default('torghut-ws'),
         present: z.boolean().default(true),
-        /** Data key names; the simulator invents dummy values. */
-        keys: z.array(z.string().min(1)).default(['password', 'sasl.jaas.config']),
       })
       .strict()
       .prefault({}),
@@ -161,7 +163,6 @@ export const scenarioSchema = z
         pods: faultCode.optional(),
         events: faultCode.optional(),
         logs: faultCode.optional(),
-        secret: faultCode.optional(),
         kafkaUser: faultCode.optional(),
         configmap: faultCode.optional(),
         proxy: faultCode.optional(),

@@ -57,6 +57,7 @@ import {
   statusQuery,
   type DecideInput,
 } from './messages';
+import { diagnosisSources } from './diagnosis-sources';
 
 const NON_RETRYABLE = ['NotFoundError', 'NotAllowedError', 'InputError', 'ConflictError'];
 
@@ -96,7 +97,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
   };
   const classifyOptions = {
     expectedReplicas: runbook.target.expectedReplicas,
-    kafkaSecret: runbook.target.kafkaSecret,
+    kafkaUser: target.kafkaUser,
     readinessPath: runbook.target.health.readinessPath,
   };
   const state: IncidentState = openingState({
@@ -233,7 +234,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
   try {
     // 1–2. diagnose and classify ------------------------------------------------------------
     enter('diagnosing');
-    state.diagnosis = await collectDiagnosis(diag, runbook);
+    state.diagnosis = await collectDiagnosis(diagnosisSources(diag, readOnly), runbook);
     state.classification = await diag.classifyIncident(state.diagnosis, classifyOptions);
     upsertSearchAttributes([{ key: classKey, value: state.classification.class }]);
     const { procedure } = state.classification;
@@ -314,7 +315,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
     }).verifyRestart({ target, restartedAt, timeoutMs: verificationMs });
     if (state.verification.ok) return await close('remediated');
 
-    const after = await collectDiagnosis(diag, runbook);
+    const after = await collectDiagnosis(diagnosisSources(diag, readOnly), runbook);
     const reclassified = await diag.classifyIncident(after, classifyOptions);
     state.verification.rediagnosedClass = reclassified.class;
     state.notes.push(`after the restart the service is still not ready: ${reclassified.class}`);

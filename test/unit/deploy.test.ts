@@ -59,11 +59,12 @@ describe('deployment manifests and image', () => {
     for (const c of containers) for (const e of c.env) expect(known, e.name).toContain(e.name);
   });
 
-  it('the diagnosis role is read-only and reads one named Secret', () => {
+  it('the diagnosis role is read-only, has no rule on secrets and reads the KafkaUser by name', () => {
     const rules = documents.find((d) => d.object.kind === 'Role')!.object.rules ?? [];
     expect(rules.length).toBeGreaterThan(0);
     for (const rule of rules) expect(rule.verbs.every((v) => ['get', 'list', 'watch'].includes(v)), rule.resources.join()).toBe(true);
-    expect(rules.find((r) => r.resources.includes('secrets'))?.resourceNames).toEqual(['torghut-ws']);
+    expect(rules.filter((r) => r.resources.includes('secrets'))).toEqual([]);
+    expect(rules.find((r) => r.resources.includes('kafkausers'))?.resourceNames).toEqual(['torghut-ws']);
   });
 
   it('the image holds every module the CLI loads at start, and none of the simulators', () => {
