@@ -2,12 +2,13 @@
  * The first half of an incident on a real Temporal dev server: every scenario of the runbook is
  * diagnosed read-only and classified; the `status` query exposes the whole state; degraded sources
  * are recorded instead of failing the incident; no secret reaches the state, nothing is written, and
- * no Secret is ever asked for.
+ * no Secret is ever asked for: every request the API server sees is a read the shipped Role grants.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadScenario } from '../../sim/scenario';
 import type { IncidentState, Phase } from '../../domain/incident';
 import { incidentHarness, waitForPhase } from '../support/incident';
+import { requestAttributes, roleAllows, shippedRoleRules } from '../support/kube-rbac';
 import { connectTemporal, type TemporalTestContext } from '../support/temporal';
 
 let ctx: TemporalTestContext;
@@ -85,8 +86,11 @@ describe('diagnosis and classification of a torghut-ws incident', () => {
       // Read-only: the diagnosis never wrote to the cluster or to Git.
       expect(harness.env.kube.writes()).toEqual([]);
       expect(harness.env.github.writes()).toEqual([]);
-      // No Secret was asked for.
-      expect(harness.env.kube.requests.filter((r) => r.path.includes('/secrets'))).toEqual([]);
+      // No Secret was asked for; everything that was asked for, the shipped Role grants.
+      const api = harness.env.kube.requests.filter((r) => r.target === 'api');
+      expect(api.filter((r) => r.path.includes('/secrets'))).toEqual([]);
+      const rules = shippedRoleRules();
+      for (const r of api) expect(roleAllows(rules, requestAttributes(r.method, r.path, r.query)!), `${r.method} ${r.path}`).toBe(true);
 
       // No secret of the scenario reaches the state the query and the history carry.
       const scenario = await loadScenario(c.scenario);

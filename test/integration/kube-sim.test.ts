@@ -14,6 +14,7 @@ import { loadRunbookConfig } from '../../config/load-runbook';
 import type { DiagnosisTarget } from '../../domain/diagnosis';
 import { kubeconfigFor, startKubeSim, writeKubeconfig, type KubeSim } from '../../sim/kube-api';
 import { listScenarios, loadScenario, parseScenario, type Scenario, type ScenarioInput } from '../../sim/scenario';
+import { diagnosisRead, DIAGNOSIS_READS, requestAttributes, roleAllows, shippedRoleRules } from '../support/kube-rbac';
 
 const SCENARIOS = await listScenarios();
 let target: DiagnosisTarget;
@@ -77,9 +78,17 @@ function expectNoSecretValues(result: unknown, scenario: Scenario): void {
   for (const secret of scenario.secretsInLogs) expect(text).not.toContain(secret);
 }
 
-/** No request touched secrets. */
-function expectNoSecretRequests(sim: KubeSim): void {
-  expect(sim.requests.filter((r) => /\/secrets(\/|$)/.test(r.path))).toEqual([]);
+/** No request touched secrets, and every request the API server saw is a read the shipped Role grants. */
+function expectOnlyGrantedReads(sim: KubeSim): void {
+  const rules = shippedRoleRules();
+  const api = sim.requests.filter((r) => r.target === 'api');
+  expect(api.filter((r) => /\/secrets(\/|$)/.test(r.path))).toEqual([]);
+  for (const r of api) {
+    const attributes = requestAttributes(r.method, r.path, r.query);
+    expect(attributes, `${r.method} ${r.path}`).toBeDefined();
+    expect(diagnosisRead(attributes!), `${r.method} ${r.path} is not a read the diagnosis is known to make`).toBeDefined();
+    expect(roleAllows(rules, attributes!), `${r.method} ${r.path} is not granted by the shipped Role`).toBe(true);
+  }
 }
 
 describe('diagnosis of every scenario through client-node and a kubeconfig', () => {
@@ -93,7 +102,20 @@ describe('diagnosis of every scenario through client-node and a kubeconfig', () 
     expect(readiness(value(result.probes))).toHaveLength(scenario.deployment.replicas);
     expect(sim.writes()).toEqual([]);
     expectNoSecretValues(result, scenario);
-    expectNoSecretRequests(sim);
+    expectOnlyGrantedReads(sim);
+  });
+
+  it('every read listed for the Role is one the diagnosis really makes (the list is not stale)', async () => {
+    const seen = new Set<string>();
+    for (const name of SCENARIOS) {
+      const { sim, kube } = await environment(name);
+      await diagnose(kube);
+      for (const r of sim.requests.filter((request) => request.target === 'api')) {
+        const read = diagnosisRead(requestAttributes(r.method, r.path, r.query)!);
+        if (read) seen.add(JSON.stringify(read));
+      }
+    }
+    expect([...seen].sort()).toEqual(DIAGNOSIS_READS.map((read) => JSON.stringify(read)).sort());
   });
 
   it('the kubeconfig helper also works as a KUBECONFIG file', async () => {
