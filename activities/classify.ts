@@ -8,7 +8,7 @@ import type { Diagnosis } from '../domain/diagnosis';
 
 export interface ClassifyOptions {
   expectedReplicas: number;
-  kafkaSecret?: string;
+  kafkaUser?: string;
   readinessPath?: string;
 }
 

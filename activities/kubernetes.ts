@@ -1,13 +1,13 @@
 /**
  * Kubernetes activities: the read-only facts of the diagnosis (deployment, pods, events, log tail,
- * probes, secret presence, configmap value, rollout status) and the one emergency write (the
+ * probes, Kafka credentials, configmap value, rollout status) and the one emergency write (the
  * restartedAt patch of `kubectl rollout restart`).
  *
  * Thin adapters over `@kubernetes/client-node` 1.x (object-parameter API). Client failures become the
  * named failures of ./errors (404 NotFoundError, 401/403 NotAllowedError, network/5xx UpstreamError
- * retryable). Log lines and probe bodies are redacted before they leave an activity; Secret values
- * are never requested: the Secret is read as PartialObjectMetadata and its key names come from
- * managedFields. Nothing here logs what it reads.
+ * retryable). Log lines and probe bodies are redacted before they leave an activity. No Secret is
+ * ever requested: the Kafka credentials are checked through the Strimzi KafkaUser's status and the
+ * pods' container states (the shipped Role grants nothing on secrets). Nothing here logs what it reads.
  */
 import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -15,6 +15,7 @@ import {
   ApiException,
   AppsV1Api,
   CoreV1Api,
+  CustomObjectsApi,
   PatchStrategy,
   setHeaderOptions,
   type CoreV1Event,
@@ -28,16 +29,16 @@ import {
   type DeploymentFacts,
   type DiagnosisTarget,
   type EventFact,
+  type KafkaCredentials,
   type LogTail,
+  type MissingSecret,
   type PodFacts,
   type ProbeResult,
-  type SecretPresence,
 } from '../domain/diagnosis';
+import { absentKafkaUser, KAFKA_USER_RESOURCE, kafkaUserFacts, kafkaUserNotFound, missingSecretOfContainer } from '../domain/kafka-credentials';
 import { redact, redactLines } from '../domain/redact';
 import { failureFromStatus, namedFailure } from './errors';
 
-/** Accept header that makes the API server return only an object's metadata (no Secret data). */
-export const PARTIAL_OBJECT_METADATA = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1';
 /** Probe bodies are evidence, not payload: keep the first 4 KiB. */
 export const PROBE_BODY_LIMIT = 4096;
 /** Upper bound of events fetched from the API server before filtering to the target's objects. */
@@ -188,15 +189,11 @@ function byInterest(a: PodFacts, b: PodFacts): number {
   return (b.startedAt ?? '').localeCompare(a.startedAt ?? '');
 }
 
-/** Key names of `data` recorded in managedFields (`f:data` → `f:<key>`); never values. */
-export function dataKeysFromManagedFields(managedFields: Array<{ fieldsV1?: unknown }> | undefined): string[] {
-  const keys = new Set<string>();
-  for (const entry of managedFields ?? []) {
-    const data = (entry.fieldsV1 as Record<string, unknown> | undefined)?.['f:data'];
-    if (typeof data !== 'object' || data === null) continue;
-    for (const field of Object.keys(data)) if (field.startsWith('f:')) keys.add(field.slice(2));
-  }
-  return [...keys].sort();
+/** Containers (init containers too) of a pod that wait because a Secret is not found. */
+export function missingSecretsOfPod(pod: V1Pod): MissingSecret[] {
+  const name = pod.metadata?.name ?? '';
+  const statuses = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
+  return statuses.flatMap((c) => missingSecretOfContainer(name, c.name, c.state?.waiting) ?? []);
 }
 
 /** Splits a log tail; a cut at limitBytes leaves a partial last line, which is dropped. */
@@ -300,6 +297,7 @@ export interface KubernetesActivityOptions {
 export function createKubernetesActivities(kc: KubeConfig, options: KubernetesActivityOptions = {}) {
   const apps = kc.makeApiClient(AppsV1Api);
   const core = kc.makeApiClient(CoreV1Api);
+  const custom = kc.makeApiClient(CustomObjectsApi);
   const now = options.now ?? (() => new Date());
   const deploymentName = (t: DiagnosisTarget): string => `deployment ${t.namespace}/${t.deployment}`;
 
@@ -369,18 +367,34 @@ export function createKubernetesActivities(kc: KubeConfig, options: KubernetesAc
     return Promise.all(targets.flatMap((pod) => paths.map((path) => probe(t, pod, path))));
   }
 
-  /** Existence and key names of the Kafka secret, from its metadata only. */
-  async function checkSecret(t: DiagnosisTarget): Promise<SecretPresence> {
-    const name = t.kafkaSecret;
-    if (!name) throw namedFailure('InputError', 'the runbook names no kafkaSecret');
-    try {
-      const meta = await core.readNamespacedSecret({ name, namespace: t.namespace }, setHeaderOptions('Accept', PARTIAL_OBJECT_METADATA));
-      // Only metadata is touched; if a server ignored the Accept header, `data` is never read.
-      return { name, exists: true, keys: dataKeysFromManagedFields(meta.metadata?.managedFields) };
-    } catch (err) {
-      if (isNotFound(err)) return { name, exists: false, keys: [] };
-      throw kubeFailure(err, `read secret metadata ${t.namespace}/${name}`);
-    }
+  /**
+   * Procedure C's credentials check without touching a Secret: the Strimzi KafkaUser (Ready, the
+   * Secret it created, its user name) and the target's containers that wait for a missing Secret.
+   * An absent KafkaUser is a finding; an API server without the KafkaUser CRD is a NotFoundError.
+   */
+  async function checkKafkaCredentials(t: DiagnosisTarget): Promise<KafkaCredentials> {
+    const name = t.kafkaUser;
+    if (!name) throw namedFailure('InputError', 'the runbook names no kafkaUser');
+    const resource = `${KAFKA_USER_RESOURCE.plural}.${KAFKA_USER_RESOURCE.group}`;
+    const readKafkaUser = async () => {
+      try {
+        const object: unknown = await custom.getNamespacedCustomObject({ ...KAFKA_USER_RESOURCE, namespace: t.namespace, name });
+        return kafkaUserFacts(name, object);
+      } catch (err) {
+        if (!(err instanceof ApiException) || err.code !== 404) throw kubeFailure(err, `read ${resource} ${t.namespace}/${name}`);
+        if (kafkaUserNotFound(err.body, name) === 'absent') return absentKafkaUser(name);
+        throw namedFailure('NotFoundError', `the API server does not serve ${resource}/${KAFKA_USER_RESOURCE.version}: is Strimzi installed?`);
+      }
+    };
+    const [kafkaUser, pods] = await Promise.all([
+      readKafkaUser(),
+      kube(`list pods ${t.namespace}/${t.podSelector}`, () => core.listNamespacedPod({ namespace: t.namespace, labelSelector: t.podSelector })),
+    ]);
+    return {
+      kafkaUser,
+      ...(t.kafkaSecret ? { expectedSecret: t.kafkaSecret } : {}),
+      missingSecrets: pods.items.flatMap(missingSecretsOfPod),
+    };
   }
 
   /** One key of the target's ConfigMap (null when the ConfigMap or the key is absent). */
@@ -432,7 +446,7 @@ export function createKubernetesActivities(kc: KubeConfig, options: KubernetesAc
     listEvents,
     tailLogs,
     probePods,
-    checkSecret,
+    checkKafkaCredentials,
     getConfigMapValue,
     rolloutStatus,
     patchRestartedAt,

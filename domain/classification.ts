@@ -18,7 +18,7 @@ export type FailureClass = (typeof FAILURE_CLASSES)[number];
 /** Runbook procedure: A = 406 restart, B = Alpaca credentials, C = Kafka auth/ACL/bootstrap. */
 export type Procedure = 'A' | 'B' | 'C';
 
-export type EvidenceSource = 'readyz' | 'logs' | 'deployment' | 'pods' | 'events' | 'secret' | 'gitops';
+export type EvidenceSource = 'readyz' | 'logs' | 'deployment' | 'pods' | 'events' | 'kafkaUser' | 'gitops';
 
 export interface Evidence {
   source: EvidenceSource;
@@ -66,10 +66,10 @@ export interface ClassifierInput {
   replicas?: number | null;
   /** Replicas the runbook requires (default 1: a second replica causes Alpaca 406). */
   expectedReplicas?: number;
-  /** Facts gathered elsewhere (deployment, secret, GitOps drift); redacted and capped like the rest. */
+  /** Facts gathered elsewhere (deployment, KafkaUser, GitOps drift); redacted and capped like the rest. */
   extraEvidence?: Evidence[];
   /** Warnings gathered elsewhere (degraded sources), shown after the classifier's own notes. */
   extraNotes?: readonly string[];
   /** Names for the action text; generic wording when absent. */
-  target?: { deployment?: string; kafkaSecret?: string };
+  target?: { deployment?: string; kafkaUser?: string };
 }

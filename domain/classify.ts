@@ -29,7 +29,8 @@
  */
 import { procedureFor } from './classification';
 import type { Classification, ClassifierInput, Evidence, EvidenceSource, FailureClass } from './classification';
-import type { Diagnosis, ProbeResult, SourceResult } from './diagnosis';
+import type { Diagnosis, EventFact, ProbeResult, SourceResult } from './diagnosis';
+import { kafkaCredentialFindings } from './kafka-credentials';
 import { parseReadiness } from './readiness';
 import type { ReadinessGates, ReadinessReading } from './readiness';
 import { redact } from './redact';
@@ -61,7 +62,7 @@ type Target = NonNullable<ClassifierInput['target']> & { expectedReplicas?: numb
 /** The runbook step for a class, in words an on-call engineer can act on. */
 export function actionFor(cls: FailureClass, target: Target = {}): string {
   const deployment = target.deployment ?? 'the deployment';
-  const secret = target.kafkaSecret ? `Secret ${target.kafkaSecret}` : 'the Kafka Secret';
+  const kafkaUser = target.kafkaUser ? `KafkaUser ${target.kafkaUser}` : 'the KafkaUser';
   const restart = `then restart ${deployment} via GitOps`;
   switch (cls) {
     case 'alpaca_406_second_connection':
@@ -69,9 +70,9 @@ export function actionFor(cls: FailureClass, target: Target = {}): string {
     case 'alpaca_auth':
       return `A human rotates Alpaca credentials through SealedSecrets, ${restart}`;
     case 'kafka_auth':
-      return `A human fixes Kafka auth/ACL (check ${secret} and KAFKA_BOOTSTRAP), ${restart}`;
+      return `A human fixes Kafka auth/ACL (check ${kafkaUser} and KAFKA_BOOTSTRAP), ${restart}`;
     case 'kafka_metadata':
-      return `A human fixes Kafka connectivity (check KAFKA_BOOTSTRAP, that the topics exist, and ${secret}), ${restart}`;
+      return `A human fixes Kafka connectivity (check KAFKA_BOOTSTRAP, that the topics exist, and ${kafkaUser}), ${restart}`;
     case 'kafka_produce':
       return `A human fixes the Kafka side (broker health, in-sync replicas, topic limits, KAFKA_BOOTSTRAP), ${restart}`;
     case 'unknown':
@@ -572,10 +573,15 @@ export function classify(input: ClassifierInput): Classification {
 
 export interface ClassifyDiagnosisOptions {
   expectedReplicas: number;
-  /** Name of the Kafka credentials Secret (from the runbook config). */
-  kafkaSecret?: string;
+  /** Name of the Strimzi KafkaUser of the Kafka credentials (from the runbook config). */
+  kafkaUser?: string;
   /** Path of the readiness probe among the probe results (default `/readyz`). */
   readinessPath?: string;
+}
+
+/** An event as one evidence line. */
+function eventLine(event: EventFact): string {
+  return `${event.type} ${event.reason} ${event.object}: ${event.message}${event.count > 1 ? ` [×${event.count}]` : ''}`;
 }
 
 function isReadyStatus(status: number | null): boolean {
@@ -603,7 +609,7 @@ function degradedNotes(diagnosis: Diagnosis): string[] {
     ['events', diagnosis.events],
     ['logs', diagnosis.logs],
     ['probes', diagnosis.probes],
-    ['kafkaSecret', diagnosis.kafkaSecret],
+    ['kafkaCredentials', diagnosis.kafkaCredentials],
     ['gitops', diagnosis.gitops],
   ];
   const notes: string[] = [];
@@ -620,16 +626,18 @@ function degradedNotes(diagnosis: Diagnosis): string[] {
 
 /**
  * Classify a read-only diagnosis: the readiness probe of the first pod that is not Ready (else the
- * first pod's), the log tail, the Deployment's replicas, plus what the other sources add — Kafka
- * Secret presence (for Kafka classes), GitOps drift, warning events, and a note per degraded source.
+ * first pod's), the log tail, the Deployment's replicas, plus what the other sources add — the
+ * KafkaUser and missing-Secret reports (for Kafka classes), GitOps drift, warning events, and a note
+ * per degraded source.
  */
 export function classifyDiagnosis(diagnosis: Diagnosis, opts: ClassifyDiagnosisOptions): Classification {
   const expected = opts.expectedReplicas;
   const readinessPath = opts.readinessPath ?? '/readyz';
   const deployment = diagnosis.deployment.ok ? diagnosis.deployment.value : null;
   const pods = diagnosis.pods.ok ? diagnosis.pods.value : null;
-  const secret = diagnosis.kafkaSecret.ok ? diagnosis.kafkaSecret.value : null;
-  const secretName = opts.kafkaSecret ?? secret?.name;
+  // Optional chaining: a diagnosis of a version-1 incident (in flight across the upgrade) has none.
+  const credentials = diagnosis.kafkaCredentials?.ok ? diagnosis.kafkaCredentials.value : null;
+  const kafkaUserName = opts.kafkaUser ?? credentials?.kafkaUser.name;
   const gitops = diagnosis.gitops?.ok ? diagnosis.gitops.value : null;
 
   const leadNotes: string[] = [];
@@ -658,10 +666,7 @@ export function classifyDiagnosis(diagnosis: Diagnosis, opts: ClassifyDiagnosisO
   }
   if (diagnosis.events.ok) {
     for (const event of diagnosis.events.value.filter((e) => e.type === 'Warning').slice(0, 3)) {
-      extra.push({
-        source: 'events',
-        text: `${event.type} ${event.reason} ${event.object}: ${event.message}${event.count > 1 ? ` [×${event.count}]` : ''}`,
-      });
+      extra.push({ source: 'events', text: eventLine(event) });
     }
   }
   if (gitops) {
@@ -708,15 +713,21 @@ export function classifyDiagnosis(diagnosis: Diagnosis, opts: ClassifyDiagnosisO
     expectedReplicas: expected,
     extraEvidence: extra,
     extraNotes: notes,
-    target: { deployment: deployment?.name, kafkaSecret: secretName },
+    target: { deployment: deployment?.name, kafkaUser: kafkaUserName },
   });
 
-  if (result.class.startsWith('kafka_') || result.class === 'unknown') {
-    if (secret && !secret.exists) {
-      result.evidence.push(evidence('secret', `Secret ${secret.name} not found: the forwarder has no Kafka credentials`));
-      result.notes.push(note(`Secret ${secret.name} is missing: a human restores it through SealedSecrets before any restart`));
-    } else if (secret && result.class.startsWith('kafka_')) {
-      result.evidence.push(evidence('secret', `Secret ${secret.name} exists (data keys: ${secret.keys.join(', ') || 'none'})`));
+  if (credentials && (result.class.startsWith('kafka_') || result.class === 'unknown')) {
+    const findings = kafkaCredentialFindings(credentials, diagnosis.events.ok ? diagnosis.events.value : []);
+    if (findings.problem) {
+      const lines = [
+        evidence('kafkaUser', findings.kafkaUser),
+        ...findings.containers.map((m) => evidence('pods', `${m.object} container ${m.container ?? '?'} waiting (${m.reason}): ${m.message}`)),
+        ...findings.events.map((e) => evidence('events', eventLine(e))),
+      ];
+      for (const line of lines) if (!result.evidence.some((e) => e.text === line.text)) result.evidence.push(line);
+      result.notes.push(...findings.notes.map(note));
+    } else if (result.class.startsWith('kafka_')) {
+      result.evidence.push(evidence('kafkaUser', findings.kafkaUser));
     }
   }
   if (readyFromPods && result.class === 'healthy') result.basis = 'probes';

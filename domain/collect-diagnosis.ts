@@ -11,10 +11,10 @@ import type {
   DiagnosisTarget,
   EventFact,
   GitOpsFacts,
+  KafkaCredentials,
   LogTail,
   PodFacts,
   ProbeResult,
-  SecretPresence,
   SourceResult,
 } from './diagnosis';
 import { durationMs } from './duration';
@@ -35,7 +35,7 @@ export interface DiagnosisSources {
   listEvents(target: DiagnosisTarget): Promise<EventFact[]>;
   tailLogs(target: DiagnosisTarget): Promise<LogTail>;
   probePods(target: DiagnosisTarget): Promise<ProbeResult[]>;
-  checkSecret(target: DiagnosisTarget): Promise<SecretPresence>;
+  checkKafkaCredentials(target: DiagnosisTarget): Promise<KafkaCredentials>;
   /** Null when no repository reader is configured: the source is then absent, not degraded. */
   readGitOpsFacts(input: GitOpsFactsInput): Promise<GitOpsFacts | null>;
 }
@@ -48,6 +48,8 @@ export function diagnosisTarget(runbook: Pick<RunbookConfig, 'target' | 'diagnos
     deployment: target.deployment,
     container: target.container,
     podSelector: target.podSelector,
+    // Incidents started before kafkaUser existed carry runbooks without it: Strimzi's default name.
+    kafkaUser: target.kafkaUser ?? target.kafkaSecret,
     kafkaSecret: target.kafkaSecret,
     configMap: target.configMap,
     health: target.health,
@@ -58,11 +60,16 @@ export function diagnosisTarget(runbook: Pick<RunbookConfig, 'target' | 'diagnos
   };
 }
 
-async function settle<T>(name: string, promise: Promise<T>): Promise<SourceResult<T>> {
+/**
+ * The error is the failure's own message (it names what was read), with no `source:` prefix: the
+ * source is the field it is stored in, and a prefix such as `kafkaCredentials: the …` reads to the
+ * redaction rules as a credential followed by its value.
+ */
+async function settle<T>(promise: Promise<T>): Promise<SourceResult<T>> {
   try {
     return { ok: true, value: await promise };
   } catch (err) {
-    return { ok: false, error: `${name}: ${failureMessage(err)}` };
+    return { ok: false, error: failureMessage(err) };
   }
 }
 
@@ -79,16 +86,16 @@ export async function collectDiagnosis(
 ): Promise<Diagnosis> {
   const target = diagnosisTarget(runbook);
   const { gitops } = runbook;
-  const notConfigured = Promise.resolve<SourceResult<SecretPresence>>({ ok: false, error: 'kafkaSecret: not configured' });
-  const [deployment, pods, events, logs, probes, kafkaSecret, gitopsFacts] = await Promise.all([
-    settle('deployment', sources.getDeploymentFacts(target)),
-    settle('pods', sources.listPods(target)),
-    settle('events', sources.listEvents(target)),
-    settle('logs', sources.tailLogs(target)),
-    settle('probes', sources.probePods(target)),
-    target.kafkaSecret ? settle('kafkaSecret', sources.checkSecret(target)) : notConfigured,
+  const notConfigured = Promise.resolve<SourceResult<KafkaCredentials>>({ ok: false, error: 'no kafkaUser in the runbook' });
+  // The order of the calls is the order of the activities in the history: keep it.
+  const [deployment, pods, events, logs, probes, kafkaCredentials, gitopsFacts] = await Promise.all([
+    settle(sources.getDeploymentFacts(target)),
+    settle(sources.listPods(target)),
+    settle(sources.listEvents(target)),
+    settle(sources.tailLogs(target)),
+    settle(sources.probePods(target)),
+    target.kafkaUser ? settle(sources.checkKafkaCredentials(target)) : notConfigured,
     settle(
-      'gitops',
       sources.readGitOpsFacts({
         owner: gitops.owner,
         repo: gitops.repo,
@@ -106,7 +113,7 @@ export async function collectDiagnosis(
     events,
     logs,
     probes,
-    kafkaSecret,
+    kafkaCredentials,
     degraded: [],
   };
   if (!gitopsFacts.ok) diagnosis.gitops = gitopsFacts;
@@ -118,7 +125,7 @@ export async function collectDiagnosis(
     ['events', events],
     ['logs', logs],
     ['probes', probes],
-    ['kafkaSecret', target.kafkaSecret ? kafkaSecret : undefined],
+    ['kafkaCredentials', target.kafkaUser ? kafkaCredentials : undefined],
     ['gitops', diagnosis.gitops],
   ];
   diagnosis.degraded = named.filter(([, source]) => source?.ok === false).map(([name]) => name);

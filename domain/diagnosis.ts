@@ -71,11 +71,49 @@ export interface ProbeResult {
   error?: string;
 }
 
-export interface SecretPresence {
+/**
+ * The Strimzi KafkaUser that owns the forwarder's Kafka credentials, from its status. Strimzi reports
+ * success as condition `Ready=True` and a failed reconciliation as `NotReady=True` with the exception
+ * as reason and message; `ready` folds both into one value.
+ */
+export interface KafkaUserFacts {
   name: string;
-  exists: boolean;
-  /** Names of the data keys (never the values), when it exists. */
-  keys: string[];
+  found: boolean;
+  /** 'Unknown' when not found, or when Strimzi has not reported a condition yet. */
+  ready: 'True' | 'False' | 'Unknown';
+  /** Reason and message (redacted) of the condition that says it is not ready. */
+  reason?: string;
+  message?: string;
+  /** `status.secret`: the Secret Strimzi created with the user's credentials. */
+  secret?: string;
+  /** `status.username`: the Kafka principal's user name. */
+  username?: string;
+}
+
+/** A Secret that the kubelet reports as not found (a container that cannot start, a mount that fails). */
+export interface MissingSecret {
+  /** Name of the Secret the kubelet could not find. */
+  secret: string;
+  /** `Pod/<name>` the report is about. */
+  object: string;
+  /** The waiting container, when the report is a container state. */
+  container?: string;
+  /** e.g. CreateContainerConfigError (container state), FailedMount or Failed (event). */
+  reason: string;
+  /** The kubelet's message, redacted. */
+  message: string;
+}
+
+/**
+ * The Kafka credentials check of procedure C, made without any access to Secrets: the KafkaUser's
+ * status, and containers of the target's pods waiting because a Secret is missing.
+ */
+export interface KafkaCredentials {
+  kafkaUser: KafkaUserFacts;
+  /** The Secret the forwarder reads its credentials from (runbook `target.kafkaSecret`). */
+  expectedSecret?: string;
+  /** Containers of the target's pods that wait because a Secret is not found. */
+  missingSecrets: MissingSecret[];
 }
 
 export interface GitOpsFacts {
@@ -96,7 +134,7 @@ export interface Diagnosis {
   events: SourceResult<EventFact[]>;
   logs: SourceResult<LogTail>;
   probes: SourceResult<ProbeResult[]>;
-  kafkaSecret: SourceResult<SecretPresence>;
+  kafkaCredentials: SourceResult<KafkaCredentials>;
   /** Absent when no repository reader is configured. */
   gitops?: SourceResult<GitOpsFacts>;
   /** Names of the sources that failed. */
@@ -109,6 +147,9 @@ export interface DiagnosisTarget {
   deployment: string;
   container: string;
   podSelector: string;
+  /** The Strimzi KafkaUser that owns the Kafka credentials. */
+  kafkaUser?: string;
+  /** The Secret the KafkaUser's status should point at. */
   kafkaSecret?: string;
   configMap?: string;
   health: { port: number; livenessPath: string; readinessPath: string; directBaseUrl?: string };

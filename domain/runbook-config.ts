@@ -59,8 +59,13 @@ export const runbookConfigSchema = z
       container: dnsLabel,
       /** Label selector of the deployment's pods, e.g. app=torghut-ws. */
       podSelector: z.string().min(1),
-      /** Secret whose existence (metadata only, never the data) procedure C checks. */
+      /**
+       * The Secret with the forwarder's Kafka credentials, created by Strimzi for the KafkaUser.
+       * Never read: procedure C checks that the KafkaUser's status points at it.
+       */
       kafkaSecret: dnsLabel.optional(),
+      /** The Strimzi KafkaUser whose status procedure C checks (default: the kafkaSecret name). */
+      kafkaUser: dnsLabel.optional(),
       /** ConfigMap whose KAFKA_BOOTSTRAP is compared with Git. */
       configMap: dnsLabel.optional(),
       /** At least 1: a restart PR must never scale the service to zero. */
@@ -72,7 +77,9 @@ export const runbookConfigSchema = z
         /** Probe through this base URL instead of the API server's pods/proxy subresource. */
         directBaseUrl: z.url().optional(),
       }),
-    }),
+    })
+      // Runbooks written before kafkaUser existed name the KafkaUser by its Secret (Strimzi's default).
+      .transform((target) => ({ ...target, kafkaUser: target.kafkaUser ?? target.kafkaSecret })),
     gitops: z.object({
       owner: z.string().min(1),
       repo: z.string().min(1),

@@ -4,10 +4,13 @@
  * talks to it unchanged through an ordinary kubeconfig with a bearer token.
  *
  * Served: GET/PATCH apps/v1 Deployment; GET Pod list (labelSelector, limit) and Pod; GET pod log
- * (container, tailLines, limitBytes, previous); GET Events (fieldSelector, limit); GET Secret (full or
- * PartialObjectMetadata); GET ConfigMap; GET pods/proxy (`{pod}:{port}/proxy/{path}`). Everything
- * else is rejected the way the real server rejects it (401, 404, 405, 400, 415, 422), so the sim
- * cannot hide a bug in a client. Every request is logged for tests (method, path, query, headers).
+ * (container, tailLines, limitBytes, previous); GET Events (fieldSelector, limit); GET ConfigMap;
+ * GET pods/proxy (`{pod}:{port}/proxy/{path}`); GET the Strimzi KafkaUser
+ * (kafka.strimzi.io/v1beta2, or 404 for the whole group when the scenario has no Strimzi). Every
+ * request on secrets, whatever its verb or name, is refused with the 403 `Status` the real server
+ * answers under the shipped Role, which grants nothing on secrets. Everything else is rejected the
+ * way the real server rejects it (401, 404, 405, 400, 415, 422), so the sim cannot hide a bug in a
+ * client. Every request is logged for tests (method, path, query, headers).
  *
  * The state is mutable: a rollout restart (API patch of the restartedAt annotation, `restartRollout`,
  * or `applyDeployment` as Argo CD would) replaces the pods and switches them to the scenario's
@@ -22,12 +25,12 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
-import { loadScenario, type HealthAnswer, type Scenario, type ScenarioCondition } from './scenario';
+import { kafkaUserOf, loadScenario, type ContainerWaiting, type HealthAnswer, type Scenario, type ScenarioCondition } from './scenario';
 
 export const RESTARTED_AT = 'kubectl.kubernetes.io/restartedAt';
 const SERVICE_ACCOUNT = 'system:serviceaccount:agentruns:agentruns';
 const MAX_BODY_BYTES = 1024 * 1024;
-const PARTIAL_METADATA = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1';
+const STRIMZI_GROUP = 'kafka.strimzi.io';
 
 export interface RequestRecord {
   /** `api` = the Kubernetes API server, `pod` = the pods' own port (direct probes). */
@@ -84,6 +87,7 @@ interface Condition {
   logs: string[];
   ready: boolean | undefined;
   relapseAfter: number | undefined;
+  containerWaiting: ContainerWaiting | undefined;
 }
 
 interface DeploymentState {
@@ -151,6 +155,33 @@ function fail(code: number, message: string, details?: KubeStatus['details']): n
 
 const notFound = (resource: string, name: string, group = ''): never =>
   fail(404, `${resource}${group ? `.${group}` : ''} "${name}" not found`, { name, ...(group ? { group } : {}), kind: resource });
+
+/** The API server's authorization refusal (`errors.NewForbidden` with the RBAC authorizer's reason). */
+function forbidden(verb: string, resource: string, group: string, name: string, namespace: string): never {
+  const qualified = `${resource}${group ? `.${group}` : ''}`;
+  const scope = namespace ? `in the namespace "${namespace}"` : 'at the cluster scope';
+  const reason = `User "${SERVICE_ACCOUNT}" cannot ${verb} resource "${resource}" in API group "${group}" ${scope}`;
+  return fail(403, `${qualified}${name ? ` "${name}"` : ''} is forbidden: ${reason}`, { ...(name ? { name } : {}), ...(group ? { group } : {}), kind: resource });
+}
+
+/** Namespace and name of a request on secrets (`/api/v1[/watch][/namespaces/{ns}]/secrets[/{name}]`), if it is one. */
+function secretsRequest(seg: string[]): { namespace: string; name: string } | undefined {
+  if (seg[0] !== 'api' || seg[1] !== 'v1') return undefined;
+  const rest = seg[2] === 'watch' ? seg.slice(3) : seg.slice(2);
+  if (rest[0] === 'secrets') return { namespace: '', name: rest[1] ?? '' };
+  if (rest[0] === 'namespaces' && rest[2] === 'secrets') return { namespace: rest[1] ?? '', name: rest[3] ?? '' };
+  return undefined;
+}
+
+/** The RBAC verb of a request (as the API server's RequestInfo resolver derives it). */
+function verbOf(method: string, named: boolean, query: URLSearchParams): string {
+  if (method === 'GET' || method === 'HEAD') return named ? 'get' : query.get('watch') === 'true' ? 'watch' : 'list';
+  if (method === 'POST') return 'create';
+  if (method === 'PUT') return 'update';
+  if (method === 'PATCH') return 'patch';
+  if (method === 'DELETE') return named ? 'delete' : 'deletecollection';
+  return method.toLowerCase();
+}
 
 /** Kubernetes timestamps: RFC 3339, second precision. */
 const iso = (date: Date): string => date.toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -541,7 +572,7 @@ export class KubeSim implements KubeEndpoint {
 
   private baseCondition(): Condition {
     const s = this.scenario;
-    return { readiness: s.readiness, liveness: s.liveness, logs: s.logs, ready: undefined, relapseAfter: undefined };
+    return { readiness: s.readiness, liveness: s.liveness, logs: s.logs, ready: undefined, relapseAfter: undefined, containerWaiting: s.containerWaiting };
   }
 
   private cureCondition(after: ScenarioCondition): Condition {
@@ -552,6 +583,7 @@ export class KubeSim implements KubeEndpoint {
       logs: after.logs ?? base.logs,
       ready: after.ready,
       relapseAfter: after.relapseAfterReadinessProbes,
+      containerWaiting: after.containerWaiting,
     };
   }
 
@@ -582,7 +614,9 @@ export class KubeSim implements KubeEndpoint {
     this.podCounter += 1;
     const suffix = kubeHash(`${this.hash}/${this.podCounter}`, 5);
     const name = `${this.scenario.deployment.name}-${this.hash}-${suffix}`;
-    return { name, uid: uid(`pod/${name}`), hash: this.hash, ip: `10.244.3.${16 + (this.podCounter % 200)}`, startedAt, phase, ready: false, restarts };
+    // A container that cannot start keeps its pod Pending.
+    const podPhase = this.condition.containerWaiting ? 'Pending' : phase;
+    return { name, uid: uid(`pod/${name}`), hash: this.hash, ip: `10.244.3.${16 + (this.podCounter % 200)}`, startedAt, phase: podPhase, ready: false, restarts };
   }
 
   private rsName(): string {
@@ -608,10 +642,13 @@ export class KubeSim implements KubeEndpoint {
   private recordRolloutEvents(at: Date): void {
     const deployment = this.scenario.deployment.name;
     this.addEvent('Deployment', deployment, 'Normal', 'ScalingReplicaSet', `Scaled up replica set ${this.rsName()} to ${this.dep.replicas}`, at);
+    const waiting = this.condition.containerWaiting;
     for (const pod of this.pods) {
       this.addEvent('Pod', pod.name, 'Normal', 'Scheduled', `Successfully assigned ${this.scenario.namespace}/${pod.name} to ${this.scenario.pods.nodeName}`, at);
       this.addEvent('Pod', pod.name, 'Normal', 'Pulled', `Container image "${this.scenario.deployment.image}" already present on machine`, at);
-      this.addEvent('Pod', pod.name, 'Normal', 'Started', `Started container ${this.scenario.container}`, at);
+      // The kubelet's event for a container it cannot create (e.g. `Error: secret "torghut-ws" not found`).
+      if (waiting) this.addEvent('Pod', pod.name, 'Warning', 'Failed', `Error: ${waiting.message || waiting.reason}`, at);
+      else this.addEvent('Pod', pod.name, 'Normal', 'Started', `Started container ${this.scenario.container}`, at);
     }
   }
 
@@ -666,12 +703,25 @@ export class KubeSim implements KubeEndpoint {
   /** The resource a path names and the verbs the sim serves on it. */
   private route(seg: string[], req: IncomingMessage, q: URLSearchParams): Route | undefined {
     if (seg[0] === 'apis') {
-      // /apis/apps/v1/namespaces/{ns}/deployments/{name}
       const [, group, version, namespaces, ns = '', resource, name = ''] = seg;
+      // /apis/kafka.strimzi.io/v1beta2/namespaces/{ns}/kafkausers/{name}; the group is absent without Strimzi.
+      if (group === STRIMZI_GROUP) {
+        if (!kafkaUserOf(this.scenario).crdInstalled || version !== 'v1beta2' || namespaces !== 'namespaces' || resource !== 'kafkausers' || seg.length !== 7) return undefined;
+        return { methods: ['GET'], run: () => this.getKafkaUser(ns, name) };
+      }
+      // /apis/apps/v1/namespaces/{ns}/deployments/{name}
       if (group !== 'apps' || version !== 'v1' || namespaces !== 'namespaces' || resource !== 'deployments' || seg.length !== 7) return undefined;
       return {
         methods: ['GET', 'PATCH'],
         run: (method) => (method === 'PATCH' ? this.patchDeployment(ns, name, req, q) : this.getDeployment(ns, name)),
+      };
+    }
+    // Authorization comes before routing: no verb on secrets, in any namespace or cluster-wide, is allowed.
+    const secret = secretsRequest(seg);
+    if (secret) {
+      return {
+        methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+        run: (method) => forbidden(verbOf(method, secret.name !== '', q), 'secrets', '', secret.name, secret.namespace),
       };
     }
     // /api/v1/namespaces/{ns}/{resource}[/{name}[/{subresource}[/...]]]
@@ -684,7 +734,6 @@ export class KubeSim implements KubeEndpoint {
     if (resource === 'pods' && sub === 'log' && depth === 7) return get(() => this.podLog(ns, name, q));
     if (resource === 'pods' && sub === 'proxy') return get(() => this.proxy(ns, name, seg.slice(7)));
     if (resource === 'events' && depth === 5) return get(() => this.listEvents(ns, q));
-    if (resource === 'secrets' && depth === 6) return get(() => this.getSecret(ns, name, req.headers.accept ?? ''));
     if (resource === 'configmaps' && depth === 6) return get(() => this.getConfigMap(ns, name));
     return undefined;
   }
@@ -692,9 +741,7 @@ export class KubeSim implements KubeEndpoint {
   private fault(resource: FaultResource, what: string, name: string, group = ''): void {
     const code = this.faults.get(resource);
     if (code === undefined) return;
-    if (code === 403) {
-      fail(403, `${what} "${name}" is forbidden: User "${SERVICE_ACCOUNT}" cannot get resource "${what}" in API group "${group}" in the namespace "${this.scenario.namespace}"`, { name, kind: what });
-    }
+    if (code === 403) forbidden('get', what, group, name, this.scenario.namespace);
     if (code === 404) notFound(what, name, group);
     if (code === 500) fail(500, `Internal error occurred: etcdserver: request timed out`);
     if (code === 503) fail(503, 'the server is currently unable to handle the request');
@@ -808,7 +855,9 @@ export class KubeSim implements KubeEndpoint {
     const pod = this.findPod(namespace, name);
     const container = q.get('container') ?? this.scenario.container;
     if (container !== this.scenario.container) fail(400, `container ${container} is not valid for pod ${name}`);
-    if (pod.phase === 'Pending') fail(400, `container "${container}" in pod "${name}" is waiting to start: ContainerCreating`);
+    if (pod.phase === 'Pending') {
+      fail(400, `container "${container}" in pod "${name}" is waiting to start: ${this.condition.containerWaiting?.reason ?? 'ContainerCreating'}`);
+    }
     if (q.get('previous') === 'true' && pod.restarts === 0) fail(400, `previous terminated container "${container}" in pod "${name}" not found`);
     const tailLines = intParam(q, 'tailLines', 0);
     const limitBytes = intParam(q, 'limitBytes', 1);
@@ -857,40 +906,40 @@ export class KubeSim implements KubeEndpoint {
     return json({ kind: 'EventList', apiVersion: 'v1', metadata: { resourceVersion: String(this.dep.resourceVersion), ...(next ? { continue: next } : {}) }, items });
   }
 
-  private getSecret(namespace: string, name: string, accept: string): Reply {
-    this.fault('secret', 'secrets', name);
-    const s = this.scenario.secret;
-    if (namespace !== this.scenario.namespace || name !== s.name || !s.present) notFound('secrets', name);
-    const metadata = this.secretMetadata();
-    if (/as=PartialObjectMetadata/.test(accept) && /g=meta\.k8s\.io/.test(accept)) {
-      return json({ kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata }, 200, PARTIAL_METADATA);
-    }
-    const data = Object.fromEntries(s.keys.map((key) => [key, Buffer.from(`sim-dummy-value-of-${key}`).toString('base64')]));
-    return json({ kind: 'Secret', apiVersion: 'v1', metadata, type: 'Opaque', data });
-  }
-
-  private secretMetadata(): Record<string, unknown> {
-    const s = this.scenario.secret;
-    const fieldsData = Object.fromEntries<object>([['.', {}], ...s.keys.map((key): [string, object] => [`f:${key}`, {}])]);
-    return {
-      name: s.name,
-      namespace: this.scenario.namespace,
-      uid: uid(`secret/${s.name}`),
-      resourceVersion: '48213',
-      creationTimestamp: iso(this.dep.createdAt),
-      labels: { 'app.kubernetes.io/instance': 'torghut-ws', 'strimzi.io/cluster': 'kafka', 'strimzi.io/kind': 'KafkaUser' },
-      ownerReferences: [{ apiVersion: 'kafka.strimzi.io/v1beta2', kind: 'KafkaUser', name: s.name, uid: uid(`kafkauser/${s.name}`), controller: true, blockOwnerDeletion: false }],
-      managedFields: [
-        {
-          manager: 'strimzi-user-operator',
-          operation: 'Update',
-          apiVersion: 'v1',
-          time: iso(this.dep.createdAt),
-          fieldsType: 'FieldsV1',
-          fieldsV1: { 'f:data': fieldsData, 'f:metadata': { 'f:labels': { '.': {}, 'f:strimzi.io/cluster': {}, 'f:strimzi.io/kind': {} } }, 'f:type': {} },
-        },
-      ],
-    };
+  /** The Strimzi KafkaUser as its User Operator leaves it: Ready with status.secret, or NotReady with the exception. */
+  private getKafkaUser(namespace: string, name: string): Reply {
+    this.fault('kafkaUser', 'kafkausers', name, STRIMZI_GROUP);
+    const user = kafkaUserOf(this.scenario);
+    if (namespace !== this.scenario.namespace || name !== user.name || user.state === 'absent') notFound('kafkausers', name, STRIMZI_GROUP);
+    const at = iso(this.dep.createdAt);
+    const ready = user.state === 'ready';
+    return json({
+      apiVersion: `${STRIMZI_GROUP}/v1beta2`,
+      kind: 'KafkaUser',
+      metadata: {
+        name: user.name,
+        namespace,
+        uid: uid(`kafkauser/${user.name}`),
+        generation: 1,
+        resourceVersion: '48207',
+        creationTimestamp: at,
+        labels: { 'app.kubernetes.io/instance': 'torghut-ws', 'strimzi.io/cluster': 'kafka' },
+      },
+      spec: {
+        authentication: { type: 'scram-sha-512' },
+        authorization: { type: 'simple', acls: [{ resource: { type: 'topic', name: 'torghut.', patternType: 'prefix' }, operations: ['Describe', 'Write'] }] },
+      },
+      status: {
+        observedGeneration: 1,
+        conditions: [
+          ready
+            ? { type: 'Ready', status: 'True', lastTransitionTime: at }
+            : { type: 'NotReady', status: 'True', reason: user.reason, message: user.message, lastTransitionTime: at },
+        ],
+        username: user.name,
+        ...(ready ? { secret: user.secret } : {}),
+      },
+    });
   }
 
   private getConfigMap(namespace: string, name: string): Reply {
@@ -940,7 +989,7 @@ export class KubeSim implements KubeEndpoint {
                 name: s.container,
                 image: s.deployment.image,
                 ports: [{ name: 'http', containerPort: s.port, protocol: 'TCP' }],
-                envFrom: [{ configMapRef: { name: s.configMap.name } }],
+                envFrom: [{ configMapRef: { name: s.configMap.name } }, { secretRef: { name: s.secret.name } }],
                 livenessProbe: { httpGet: { path: '/healthz', port: s.port, scheme: 'HTTP' }, periodSeconds: 10, failureThreshold: 3 },
                 readinessProbe: { httpGet: { path: '/readyz', port: s.port, scheme: 'HTTP' }, periodSeconds: 5, failureThreshold: 3 },
               },
@@ -1003,11 +1052,16 @@ export class KubeSim implements KubeEndpoint {
             ready: pod.ready,
             started: running,
             restartCount: pod.restarts,
-            state: running ? { running: { startedAt: started } } : { waiting: { reason: 'ContainerCreating' } },
+            state: running ? { running: { startedAt: started } } : { waiting: this.waitingState(pod) },
           },
         ],
       },
     };
+  }
+
+  private waitingState(pod: SimPod): { reason: string; message?: string } {
+    const waiting = pod.phase === 'Pending' ? this.condition.containerWaiting : undefined;
+    return waiting ? { reason: waiting.reason, ...(waiting.message ? { message: waiting.message } : {}) } : { reason: 'ContainerCreating' };
   }
 
   private eventObject(e: SimEvent, i: number): Record<string, unknown> {

@@ -47,6 +47,18 @@ const eventSchema = z
   })
   .strict();
 
+/**
+ * The forwarder container cannot start and waits, as the kubelet reports it (`state.waiting`), e.g.
+ * CreateContainerConfigError with `secret "torghut-ws" not found`. Its pods are Pending: nothing
+ * answers on the health port and there are no logs.
+ */
+const containerWaitingSchema = z
+  .object({
+    reason: z.string().min(1),
+    message: z.string().default(''),
+  })
+  .strict();
+
 /** The part of the state that a restart may change. */
 const conditionSchema = z
   .object({
@@ -62,6 +74,8 @@ const conditionSchema = z
     relapseAfterReadinessProbes: z.number().int().min(1).optional(),
     /** The cure holds only while the Deployment runs at most this many replicas (a second replica re-triggers 406). */
     maxReplicas: z.number().int().min(0).optional(),
+    /** The new pods' container cannot start (a restart before the cause is fixed can make it worse). */
+    containerWaiting: containerWaitingSchema.optional(),
   })
   .strict();
 
@@ -105,12 +119,32 @@ export const scenarioSchema = z
     }),
     logs: logsSchema.default([]),
     events: z.array(eventSchema).default([]),
+    /** The pods' container waits instead of running (absent: it runs). */
+    containerWaiting: containerWaitingSchema.optional(),
+    /**
+     * Whether the Kafka credentials Secret exists. The API server never serves it (the shipped Role
+     * grants nothing on secrets, so every secrets request is refused with 403); it decides the
+     * KafkaUser's default state.
+     */
     secret: z
       .object({
         name: z.string().default('torghut-ws'),
         present: z.boolean().default(true),
-        /** Data key names; the simulator invents dummy values. */
-        keys: z.array(z.string().min(1)).default(['password', 'sasl.jaas.config']),
+      })
+      .strict()
+      .prefault({}),
+    /** The Strimzi KafkaUser that owns the Secret, served at kafka.strimzi.io/v1beta2 kafkausers. */
+    kafkaUser: z
+      .object({
+        /** Default: the Secret's name (Strimzi names the Secret after its KafkaUser). */
+        name: z.string().optional(),
+        /** Default: ready when the Secret is present, not-ready when it is not. */
+        state: z.enum(['ready', 'not-ready', 'absent']).optional(),
+        /** Strimzi's NotReady condition when not-ready: the exception's class and message. */
+        reason: z.string().min(1).default('TimeoutException'),
+        message: z.string().default('Timed out waiting for a node assignment. Call: describeUserScramCredentials'),
+        /** False: Strimzi is not installed, the API server does not serve kafkausers at all. */
+        crdInstalled: z.boolean().default(true),
       })
       .strict()
       .prefault({}),
@@ -129,7 +163,7 @@ export const scenarioSchema = z
         pods: faultCode.optional(),
         events: faultCode.optional(),
         logs: faultCode.optional(),
-        secret: faultCode.optional(),
+        kafkaUser: faultCode.optional(),
         configmap: faultCode.optional(),
         proxy: faultCode.optional(),
         patch: faultCode.optional(),
@@ -153,6 +187,30 @@ export type ScenarioInput = z.input<typeof scenarioSchema>;
 export type HealthAnswer = z.infer<typeof healthAnswerSchema>;
 export type ScenarioCondition = z.infer<typeof conditionSchema>;
 export type ScenarioEvent = z.infer<typeof eventSchema>;
+export type ContainerWaiting = z.infer<typeof containerWaitingSchema>;
+
+/** The KafkaUser a scenario simulates, with its defaults derived from the Secret. */
+export interface ScenarioKafkaUser {
+  name: string;
+  state: 'ready' | 'not-ready' | 'absent';
+  reason: string;
+  message: string;
+  crdInstalled: boolean;
+  /** `status.secret` once Strimzi created it. */
+  secret: string;
+}
+
+export function kafkaUserOf(scenario: Scenario): ScenarioKafkaUser {
+  const { kafkaUser: user, secret } = scenario;
+  return {
+    name: user.name ?? secret.name,
+    state: user.state ?? (secret.present ? 'ready' : 'not-ready'),
+    reason: user.reason,
+    message: user.message,
+    crdInstalled: user.crdInstalled,
+    secret: secret.name,
+  };
+}
 
 export class ScenarioError extends InvalidDocumentError {
   constructor(source: string, issues: DocumentIssue[]) {

@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { loadRunbookConfig } from '../../config/load-runbook';
 import { classifyDiagnosis } from '../../domain/classify';
 import { collectDiagnosis } from '../../domain/collect-diagnosis';
-import type { Diagnosis } from '../../domain/diagnosis';
+import type { Diagnosis, KafkaCredentials } from '../../domain/diagnosis';
 import { loadSettings } from '../../runtime/settings';
 import { activitiesFromSettings } from '../../runtime/wiring';
 import { printJson } from '../io';
@@ -24,7 +24,7 @@ export async function diagnoseCommand(argv: string[]): Promise<number> {
   const diagnosis = await collectDiagnosis(activities, runbook);
   const classification = classifyDiagnosis(diagnosis, {
     expectedReplicas: runbook.target.expectedReplicas,
-    kafkaSecret: runbook.target.kafkaSecret,
+    kafkaUser: runbook.target.kafkaUser,
     readinessPath: runbook.target.health.readinessPath,
   });
   if (values.json) printJson({ runbook: runbook.id, diagnosis, classification });
@@ -42,9 +42,16 @@ function renderDiagnosis(runbookId: string, d: Diagnosis): string {
   else lines.push(`pods: unavailable (${d.pods.error})`);
   if (d.probes.ok) for (const p of d.probes.value) lines.push(`probe ${p.pod} ${p.path}: ${p.status ?? 'unreachable'} ${p.body.slice(0, 160)}`);
   else lines.push(`probes: unavailable (${d.probes.error})`);
-  if (d.kafkaSecret.ok) lines.push(`secret ${d.kafkaSecret.value.name}: ${d.kafkaSecret.value.exists ? `present (keys: ${d.kafkaSecret.value.keys.join(', ') || '-'})` : 'MISSING'}`);
+  if (d.kafkaCredentials.ok) lines.push(kafkaCredentialsLine(d.kafkaCredentials.value));
+  else lines.push(`kafka credentials: unavailable (${d.kafkaCredentials.error})`);
   if (d.gitops?.ok) lines.push(`gitops: replicas ${d.gitops.value.replicas ?? '-'}, KAFKA_BOOTSTRAP ${d.gitops.value.kafkaBootstrap ?? '-'} (live ${d.gitops.value.liveKafkaBootstrap ?? '-'})`);
   if (d.events.ok) for (const e of d.events.value.slice(0, 5)) lines.push(`event ${e.type} ${e.reason} ${e.object}: ${e.message}`);
   if (d.logs.ok) lines.push(`log tail: ${d.logs.value.lines.length} lines from ${d.logs.value.pod}${d.logs.value.truncated ? ' (truncated)' : ''}`);
   return `${lines.join('\n')}\n`;
+}
+
+function kafkaCredentialsLine({ kafkaUser: u, missingSecrets }: KafkaCredentials): string {
+  const state = !u.found ? 'NOT FOUND' : `Ready=${u.ready}${u.reason ? ` (${u.reason})` : ''}, Secret ${u.secret ?? '-'}, username ${u.username ?? '-'}`;
+  const missing = missingSecrets.length ? `; Secret not found for ${missingSecrets.map((m) => `${m.object}/${m.container ?? '?'} (${m.secret})`).join(', ')}` : '';
+  return `kafkaUser ${u.name}: ${state}${missing}`;
 }

@@ -1,12 +1,14 @@
 /**
  * The first half of an incident on a real Temporal dev server: every scenario of the runbook is
  * diagnosed read-only and classified; the `status` query exposes the whole state; degraded sources
- * are recorded instead of failing the incident; no secret reaches the state, and nothing is written.
+ * are recorded instead of failing the incident; no secret reaches the state, nothing is written, and
+ * no Secret is ever asked for: every request the API server sees is a read the shipped Role grants.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadScenario } from '../../sim/scenario';
 import type { IncidentState, Phase } from '../../domain/incident';
 import { incidentHarness, waitForPhase } from '../support/incident';
+import { requestAttributes, roleAllows, shippedRoleRules } from '../support/kube-rbac';
 import { connectTemporal, type TemporalTestContext } from '../support/temporal';
 
 let ctx: TemporalTestContext;
@@ -38,10 +40,16 @@ const cases: Case[] = [
     evidence: /replicas=2 \(expected 1\)/,
   },
   { scenario: 'alpaca-auth', class: 'alpaca_auth', procedure: 'B', phase: 'awaiting-approval' },
-  { scenario: 'kafka-auth', class: 'kafka_auth', procedure: 'C', phase: 'awaiting-approval' },
+  { scenario: 'kafka-auth', class: 'kafka_auth', procedure: 'C', phase: 'awaiting-approval', evidence: /KafkaUser torghut-ws Ready \(Secret torghut-ws, username torghut-ws\)/ },
   { scenario: 'kafka-metadata', class: 'kafka_metadata', procedure: 'C', phase: 'awaiting-approval' },
   { scenario: 'kafka-produce', class: 'kafka_produce', procedure: 'C', phase: 'awaiting-approval' },
-  { scenario: 'kafka-secret-missing', class: 'kafka_auth', procedure: 'C', phase: 'awaiting-approval', evidence: /Secret\/?\S* .*(missing|not found|does not exist)/i },
+  {
+    scenario: 'kafka-secret-missing',
+    class: 'kafka_auth',
+    procedure: 'C',
+    phase: 'awaiting-approval',
+    evidence: /KafkaUser torghut-ws not Ready \(InvalidResourceException: Secret torghut-ws-password with requested user password does not exist\.\)/,
+  },
   { scenario: 'unknown', class: 'unknown', procedure: null, phase: 'closed', outcome: 'needs-human' },
   { scenario: 'healthy', class: 'healthy', procedure: null, phase: 'closed', outcome: 'healthy-no-action' },
   { scenario: 'readyz-missing', class: 'alpaca_406_second_connection', procedure: 'A', phase: 'awaiting-approval', basis: 'logs' },
@@ -51,7 +59,7 @@ const cases: Case[] = [
     class: 'alpaca_406_second_connection',
     procedure: 'A',
     phase: 'awaiting-approval',
-    degraded: ['events', 'logs', 'kafkaSecret'],
+    degraded: ['events', 'logs', 'kafkaCredentials'],
   },
 ];
 
@@ -78,6 +86,11 @@ describe('diagnosis and classification of a torghut-ws incident', () => {
       // Read-only: the diagnosis never wrote to the cluster or to Git.
       expect(harness.env.kube.writes()).toEqual([]);
       expect(harness.env.github.writes()).toEqual([]);
+      // No Secret was asked for; everything that was asked for, the shipped Role grants.
+      const api = harness.env.kube.requests.filter((r) => r.target === 'api');
+      expect(api.filter((r) => r.path.includes('/secrets'))).toEqual([]);
+      const rules = shippedRoleRules();
+      for (const r of api) expect(roleAllows(rules, requestAttributes(r.method, r.path, r.query)!), `${r.method} ${r.path}`).toBe(true);
 
       // No secret of the scenario reaches the state the query and the history carry.
       const scenario = await loadScenario(c.scenario);

@@ -6,14 +6,15 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { ApiException, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createKubernetesActivities, PARTIAL_OBJECT_METADATA, type KubernetesActivities } from '../../activities/kubernetes';
+import { createKubernetesActivities, type KubernetesActivities } from '../../activities/kubernetes';
 import { diagnosisTarget } from '../../domain/collect-diagnosis';
 import { loadRunbookConfig } from '../../config/load-runbook';
 import type { DiagnosisTarget } from '../../domain/diagnosis';
 import { kubeconfigFor, startKubeSim, writeKubeconfig, type KubeSim } from '../../sim/kube-api';
 import { listScenarios, loadScenario, parseScenario, type Scenario, type ScenarioInput } from '../../sim/scenario';
+import { diagnosisRead, DIAGNOSIS_READS, requestAttributes, roleAllows, shippedRoleRules } from '../support/kube-rbac';
 
 const SCENARIOS = await listScenarios();
 let target: DiagnosisTarget;
@@ -51,17 +52,17 @@ async function settle<T>(promise: Promise<T>): Promise<Outcome<T>> {
 
 /** Every read-only activity, the way the diagnosis fans them out. */
 async function diagnose(kube: KubernetesActivities, t: DiagnosisTarget = target) {
-  const [deployment, pods, events, logs, probes, secret, bootstrap, rollout] = await Promise.all([
+  const [deployment, pods, events, logs, probes, credentials, bootstrap, rollout] = await Promise.all([
     settle(kube.getDeploymentFacts(t)),
     settle(kube.listPods(t)),
     settle(kube.listEvents(t)),
     settle(kube.tailLogs(t)),
     settle(kube.probePods(t)),
-    settle(kube.checkSecret(t)),
+    settle(kube.checkKafkaCredentials(t)),
     settle(kube.getConfigMapValue(t, 'KAFKA_BOOTSTRAP')),
     settle(kube.rolloutStatus(t)),
   ]);
-  return { deployment, pods, events, logs, probes, secret, bootstrap, rollout };
+  return { deployment, pods, events, logs, probes, credentials, bootstrap, rollout };
 }
 
 function value<T>(outcome: Outcome<T>): T {
@@ -75,14 +76,23 @@ const readiness = (probes: Array<{ path: string; status: number | null }>): Arra
 function expectNoSecretValues(result: unknown, scenario: Scenario): void {
   const text = JSON.stringify(result);
   for (const secret of scenario.secretsInLogs) expect(text).not.toContain(secret);
-  expect(text).not.toContain('sim-dummy-value');
-  for (const key of scenario.secret.keys) {
-    expect(text).not.toContain(Buffer.from(`sim-dummy-value-of-${key}`).toString('base64'));
+}
+
+/** No request touched secrets, and every request the API server saw is a read the shipped Role grants. */
+function expectOnlyGrantedReads(sim: KubeSim): void {
+  const rules = shippedRoleRules();
+  const api = sim.requests.filter((r) => r.target === 'api');
+  expect(api.filter((r) => /\/secrets(\/|$)/.test(r.path))).toEqual([]);
+  for (const r of api) {
+    const attributes = requestAttributes(r.method, r.path, r.query);
+    expect(attributes, `${r.method} ${r.path}`).toBeDefined();
+    expect(diagnosisRead(attributes!), `${r.method} ${r.path} is not a read the diagnosis is known to make`).toBeDefined();
+    expect(roleAllows(rules, attributes!), `${r.method} ${r.path} is not granted by the shipped Role`).toBe(true);
   }
 }
 
 describe('diagnosis of every scenario through client-node and a kubeconfig', () => {
-  it.each(SCENARIOS)('%s: facts are collected, nothing is written, no secret value leaves', async (name) => {
+  it.each(SCENARIOS)('%s: facts are collected, nothing is written, no Secret is asked for', async (name) => {
     const { sim, kube, scenario } = await environment(name);
     const result = await diagnose(kube);
 
@@ -92,6 +102,20 @@ describe('diagnosis of every scenario through client-node and a kubeconfig', () 
     expect(readiness(value(result.probes))).toHaveLength(scenario.deployment.replicas);
     expect(sim.writes()).toEqual([]);
     expectNoSecretValues(result, scenario);
+    expectOnlyGrantedReads(sim);
+  });
+
+  it('every read listed for the Role is one the diagnosis really makes (the list is not stale)', async () => {
+    const seen = new Set<string>();
+    for (const name of SCENARIOS) {
+      const { sim, kube } = await environment(name);
+      await diagnose(kube);
+      for (const r of sim.requests.filter((request) => request.target === 'api')) {
+        const read = diagnosisRead(requestAttributes(r.method, r.path, r.query)!);
+        if (read) seen.add(JSON.stringify(read));
+      }
+    }
+    expect([...seen].sort()).toEqual(DIAGNOSIS_READS.map((read) => JSON.stringify(read)).sort());
   });
 
   it('the kubeconfig helper also works as a KUBECONFIG file', async () => {
@@ -156,18 +180,60 @@ describe('what the on-call engineer sees per situation', () => {
     expect(() => JSON.parse(probe.body) as unknown).toThrow();
   });
 
-  it('Kafka auth: the JAAS password in the logs is redacted, the secret exists with its key names', async () => {
+  it('Kafka auth: the JAAS password in the logs is redacted, the KafkaUser is Ready and names Secret torghut-ws', async () => {
     const { kube, scenario } = await environment('kafka-auth');
     const logs = await kube.tailLogs(target);
     expect(logs.lines.some((l) => l.includes('SaslAuthenticationException'))).toBe(true);
     expect(logs.lines.some((l) => l.includes('password="[REDACTED]"'))).toBe(true);
     expectNoSecretValues(logs, scenario);
-    expect(await kube.checkSecret(target)).toEqual({ name: 'torghut-ws', exists: true, keys: ['password', 'sasl.jaas.config'] });
+    expect(await kube.checkKafkaCredentials(target)).toEqual({
+      kafkaUser: { name: 'torghut-ws', found: true, ready: 'True', secret: 'torghut-ws', username: 'torghut-ws' },
+      expectedSecret: 'torghut-ws',
+      missingSecrets: [],
+    });
   });
 
-  it('Kafka secret deleted: the secret is reported absent, not as an error', async () => {
+  it('Kafka Secret missing: the KafkaUser is NotReady with Strimzi\'s reason, reported as a finding, not an error', async () => {
     const { kube } = await environment('kafka-secret-missing');
-    expect(await kube.checkSecret(target)).toEqual({ name: 'torghut-ws', exists: false, keys: [] });
+    expect(await kube.checkKafkaCredentials(target)).toEqual({
+      kafkaUser: {
+        name: 'torghut-ws',
+        found: true,
+        ready: 'False',
+        reason: 'InvalidResourceException',
+        message: 'Secret torghut-ws-password with requested user password does not exist.',
+        username: 'torghut-ws',
+      },
+      expectedSecret: 'torghut-ws',
+      missingSecrets: [],
+    });
+  });
+
+  it('Kafka Secret missing, restarted anyway: the new pod cannot create its container; the check and the events name the Secret', async () => {
+    const { sim, kube } = await environment('kafka-secret-missing');
+    sim.restartRollout('2026-02-09T14:30:00Z');
+    const [pod] = await kube.listPods(target);
+    expect(pod).toMatchObject({ phase: 'Pending', ready: false });
+    const credentials = await kube.checkKafkaCredentials(target);
+    expect(credentials.missingSecrets).toEqual([
+      { secret: 'torghut-ws', object: `Pod/${pod!.name}`, container: 'torghut-ws', reason: 'CreateContainerConfigError', message: 'secret "torghut-ws" not found' },
+    ]);
+    const events = await kube.listEvents(target);
+    expect(events).toContainEqual(expect.objectContaining({ type: 'Warning', reason: 'Failed', object: `Pod/${pod!.name}`, message: 'Error: secret "torghut-ws" not found' }));
+    await expect(kube.tailLogs(target)).rejects.toMatchObject({ message: expect.stringContaining('waiting to start: CreateContainerConfigError') });
+    expect(readiness(await kube.probePods(target))).toEqual([null]);
+  });
+
+  it('KafkaUser deleted: absent, not an error; Strimzi not installed: a clear NotFoundError, so the source degrades', async () => {
+    const deleted = await environment(await variant('kafka-auth', { kafkaUser: { state: 'absent' } }));
+    expect((await deleted.kube.checkKafkaCredentials(target)).kafkaUser).toEqual({ name: 'torghut-ws', found: false, ready: 'Unknown' });
+
+    const noStrimzi = await environment(await variant('kafka-auth', { kafkaUser: { crdInstalled: false } }));
+    await expect(noStrimzi.kube.checkKafkaCredentials(target)).rejects.toMatchObject({
+      type: 'NotFoundError',
+      nonRetryable: true,
+      message: 'the API server does not serve kafkausers.kafka.strimzi.io/v1beta2: is Strimzi installed?',
+    });
   });
 
   it('Kafka metadata: the live KAFKA_BOOTSTRAP is read; an absent ConfigMap or key is null', async () => {
@@ -180,13 +246,14 @@ describe('what the on-call engineer sees per situation', () => {
 });
 
 describe('API failures become named failures', () => {
-  it('events 500, logs 403, secret 403: exactly those calls fail, the rest of the diagnosis works', async () => {
+  it('events 500, logs 403, KafkaUser 403: exactly those calls fail, the rest of the diagnosis works', async () => {
     const { kube, sim } = await environment('api-errors');
     const result = await diagnose(kube);
     expect(result.events).toMatchObject({ ok: false, error: { type: 'UpstreamError', nonRetryable: false } });
     expect(result.logs).toMatchObject({ ok: false, error: { type: 'NotAllowedError', nonRetryable: true } });
-    expect(result.secret).toMatchObject({ ok: false, error: { type: 'NotAllowedError', nonRetryable: true } });
+    expect(result.credentials).toMatchObject({ ok: false, error: { type: 'NotAllowedError', nonRetryable: true } });
     expect(!result.logs.ok && result.logs.error.message).toMatch(/pods\/log .* is forbidden/);
+    expect(!result.credentials.ok && result.credentials.error.message).toMatch(/kafkausers\.kafka\.strimzi\.io "torghut-ws" is forbidden/);
     for (const ok of [result.deployment, result.pods, result.probes, result.bootstrap, result.rollout]) expect(ok.ok).toBe(true);
     expect(readiness(value(result.probes))).toEqual([503]);
     expect(sim.writes()).toEqual([]);
@@ -255,18 +322,36 @@ describe('log tail limits behave like the real API', () => {
   });
 });
 
-describe('secrets: metadata only', () => {
-  it('the Secret is requested as PartialObjectMetadata; its data is never asked for', async () => {
-    const { sim, kube } = await environment('kafka-auth');
-    const presence = await kube.checkSecret(target);
-    expect(presence.keys).toEqual(['password', 'sasl.jaas.config']);
-    const secretReads = sim.requests.filter((r) => r.path.includes('/secrets/'));
-    expect(secretReads).toHaveLength(1);
-    expect(secretReads[0]!.accept).toBe(PARTIAL_OBJECT_METADATA);
-
-    // The simulator would have served data to a plain read: the Accept header is what keeps it out.
-    const plain = await kubeconfigFor(sim).makeApiClient(CoreV1Api).readNamespacedSecret({ name: 'torghut-ws', namespace: 'torghut' });
-    expect(Object.keys(plain.data ?? {})).toEqual(['password', 'sasl.jaas.config']);
+describe('secrets: no access at all', () => {
+  it('the API server refuses every Secret request with the 403 the shipped Role gives, so a regression that reads one fails', async () => {
+    const { sim } = await environment('kafka-auth');
+    const core = kubeconfigFor(sim).makeApiClient(CoreV1Api);
+    const refusal = async (call: Promise<unknown>) => {
+      const err: unknown = await call.then(() => undefined, (e: unknown) => e);
+      expect(err).toBeInstanceOf(ApiException);
+      const { code, body } = err as ApiException<string>;
+      return { code, status: JSON.parse(body) as Record<string, unknown> };
+    };
+    const sa = 'User "system:serviceaccount:agentruns:agentruns"';
+    expect(await refusal(core.readNamespacedSecret({ name: 'torghut-ws', namespace: 'torghut' }))).toEqual({
+      code: 403,
+      status: {
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Failure',
+        message: `secrets "torghut-ws" is forbidden: ${sa} cannot get resource "secrets" in API group "" in the namespace "torghut"`,
+        reason: 'Forbidden',
+        details: { name: 'torghut-ws', kind: 'secrets' },
+        code: 403,
+      },
+    });
+    expect((await refusal(core.listNamespacedSecret({ namespace: 'torghut' }))).status.message).toBe(
+      `secrets is forbidden: ${sa} cannot list resource "secrets" in API group "" in the namespace "torghut"`,
+    );
+    expect((await refusal(core.listSecretForAllNamespaces())).status.message).toBe(`secrets is forbidden: ${sa} cannot list resource "secrets" in API group "" at the cluster scope`);
+    expect((await refusal(core.deleteNamespacedSecret({ name: 'torghut-ws', namespace: 'torghut' }))).status.message).toMatch(/cannot delete resource "secrets"/);
+    expect(sim.requests.filter((r) => r.path.includes('/secrets')).map((r) => r.status)).toEqual([403, 403, 403, 403]);
   });
 });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EVIDENCE_LIMITS, LOG_CLASS_PRECEDENCE, classify, classifyDiagnosis } from '../../domain/classify';
 import type { Classification, ClassifierInput, FailureClass } from '../../domain/classification';
-import type { DeploymentFacts, Diagnosis, PodFacts, ProbeResult } from '../../domain/diagnosis';
+import type { DeploymentFacts, Diagnosis, KafkaCredentials, KafkaUserFacts, MissingSecret, PodFacts, ProbeResult } from '../../domain/diagnosis';
 
 // ---------------------------------------------------------------------------------------------------
 // What torghut-ws really prints, per class, in the three shapes the classifier must read.
@@ -371,11 +371,11 @@ describe('actions name the runbook step', () => {
   it.each<[FailureClass, RegExp]>([
     ['alpaca_406_second_connection', /^Restart torghut-ws via GitOps: bump kubectl\.kubernetes\.io\/restartedAt/],
     ['alpaca_auth', /^A human rotates Alpaca credentials through SealedSecrets, then restart torghut-ws/],
-    ['kafka_auth', /^A human fixes Kafka auth\/ACL \(check Secret torghut-ws and KAFKA_BOOTSTRAP\), then restart/],
+    ['kafka_auth', /^A human fixes Kafka auth\/ACL \(check KafkaUser torghut-ws and KAFKA_BOOTSTRAP\), then restart/],
     ['kafka_metadata', /KAFKA_BOOTSTRAP/],
     ['kafka_produce', /then restart torghut-ws/],
   ])('%s', (cls, action) => {
-    const result = classify({ readiness: readyz503(cls), logLines: [], target: { deployment: 'torghut-ws', kafkaSecret: 'torghut-ws' } });
+    const result = classify({ readiness: readyz503(cls), logLines: [], target: { deployment: 'torghut-ws', kafkaUser: 'torghut-ws' } });
     expect(result.action).toMatch(action);
   });
 });
@@ -474,6 +474,21 @@ const deploymentFacts = (): DeploymentFacts => ({
   conditions: [{ type: 'Available', status: 'False', reason: 'MinimumReplicasUnavailable', message: 'Deployment does not have minimum availability.' }],
 });
 
+const READY: KafkaUserFacts = { name: 'torghut-ws', found: true, ready: 'True', secret: 'torghut-ws', username: 'torghut-ws' };
+const NOT_READY: KafkaUserFacts = {
+  name: 'torghut-ws',
+  found: true,
+  ready: 'False',
+  reason: 'InvalidResourceException',
+  message: 'Secret torghut-ws-password with requested user password does not exist.',
+  username: 'torghut-ws',
+};
+const credentials = (kafkaUser: KafkaUserFacts = READY, missingSecrets: MissingSecret[] = []): KafkaCredentials => ({
+  kafkaUser,
+  expectedSecret: 'torghut-ws',
+  missingSecrets,
+});
+
 function diagnosisOf(overrides: Partial<Diagnosis> = {}): Diagnosis {
   return {
     collectedAt: '2026-02-08T10:05:00Z',
@@ -494,7 +509,7 @@ function diagnosisOf(overrides: Partial<Diagnosis> = {}): Diagnosis {
         probe('torghut-ws-7d9f8b6c5d-x2x9z', 503, readyz503('kafka_auth', GATES.kafka_auth).body),
       ],
     },
-    kafkaSecret: { ok: true, value: { name: 'torghut-ws', exists: true, keys: ['password', 'sasl.jaas.config'] } },
+    kafkaCredentials: { ok: true, value: credentials() },
     gitops: {
       ok: true,
       value: { ref: 'main', replicas: 1, restartedAt: '2026-02-01T08:00:00Z', kafkaBootstrap: 'kafka-kafka-bootstrap.kafka:9092', liveKafkaBootstrap: 'kafka-kafka-bootstrap.kafka:9092' },
@@ -505,33 +520,97 @@ function diagnosisOf(overrides: Partial<Diagnosis> = {}): Diagnosis {
 }
 
 describe('classifyDiagnosis: from a read-only diagnosis', () => {
-  it('Kafka SASL failure with the Secret present → procedure C, secret keys (never values) in evidence', () => {
-    const result = classifyDiagnosis(diagnosisOf(), { expectedReplicas: 1, kafkaSecret: 'torghut-ws' });
+  it('Kafka SASL failure with the KafkaUser Ready → procedure C, the KafkaUser and its Secret in evidence', () => {
+    const result = classifyDiagnosis(diagnosisOf(), { expectedReplicas: 1, kafkaUser: 'torghut-ws' });
     expect(result).toMatchObject({ class: 'kafka_auth', procedure: 'C', basis: 'readiness+logs', conflict: false });
-    expect(result.action).toBe('A human fixes Kafka auth/ACL (check Secret torghut-ws and KAFKA_BOOTSTRAP), then restart torghut-ws via GitOps');
-    expect(result.evidence).toContainEqual({ source: 'secret', text: 'Secret torghut-ws exists (data keys: password, sasl.jaas.config)' });
+    expect(result.action).toBe('A human fixes Kafka auth/ACL (check KafkaUser torghut-ws and KAFKA_BOOTSTRAP), then restart torghut-ws via GitOps');
+    expect(result.evidence).toContainEqual({ source: 'kafkaUser', text: 'KafkaUser torghut-ws Ready (Secret torghut-ws, username torghut-ws)' });
+    expect(result.notes.join('\n')).not.toMatch(/KafkaUser|Secret/);
     expect(result.evidence).toContainEqual({ source: 'events', text: expect.stringContaining('Readiness probe failed') as string });
     expect(result.evidence).toContainEqual({ source: 'deployment', text: expect.stringContaining('Deployment torghut/torghut-ws: replicas=1 ready=0') as string });
     expect(result.evidence.some((e) => e.text.includes('Pulled'))).toBe(false);
   });
 
-  it('Kafka SASL failure with the Secret missing → evidence and a note that a human restores it', () => {
-    const result = classifyDiagnosis(diagnosisOf({ kafkaSecret: { ok: true, value: { name: 'torghut-ws', exists: false, keys: [] } } }), { expectedReplicas: 1, kafkaSecret: 'torghut-ws' });
-    expect(result.class).toBe('kafka_auth');
-    expect(result.evidence).toContainEqual({ source: 'secret', text: 'Secret torghut-ws not found: the forwarder has no Kafka credentials' });
-    expect(result.notes.join('\n')).toContain('Secret torghut-ws is missing');
+  it('Kafka SASL failure with the KafkaUser NotReady → Strimzi\'s reason in evidence, a human fixes it before any restart', () => {
+    const result = classifyDiagnosis(diagnosisOf({ kafkaCredentials: { ok: true, value: credentials(NOT_READY) } }), { expectedReplicas: 1, kafkaUser: 'torghut-ws' });
+    expect(result).toMatchObject({ class: 'kafka_auth', procedure: 'C' });
+    expect(result.evidence).toContainEqual({
+      source: 'kafkaUser',
+      text: 'KafkaUser torghut-ws not Ready (InvalidResourceException: Secret torghut-ws-password with requested user password does not exist.)',
+    });
+    expect(result.notes).toContain('KafkaUser torghut-ws is not Ready: a human fixes what Strimzi reports before any restart');
   });
 
-  it('a missing Kafka Secret is not pinned on an Alpaca 406', () => {
+  it('KafkaUser deleted → evidence and a note that a human restores it, so Strimzi recreates the Secret', () => {
+    const result = classifyDiagnosis(diagnosisOf({ kafkaCredentials: { ok: true, value: credentials({ name: 'torghut-ws', found: false, ready: 'Unknown' }) } }), { expectedReplicas: 1 });
+    expect(result.class).toBe('kafka_auth');
+    expect(result.evidence).toContainEqual({ source: 'kafkaUser', text: 'KafkaUser torghut-ws not found: Strimzi manages no Kafka credentials for the forwarder' });
+    expect(result.notes).toContain('KafkaUser torghut-ws does not exist: a human restores it (Strimzi then creates Secret torghut-ws) before any restart');
+  });
+
+  it('KafkaUser Ready but its Secret is not the one the forwarder reads → a mismatch a human aligns', () => {
+    const result = classifyDiagnosis(diagnosisOf({ kafkaCredentials: { ok: true, value: credentials({ ...READY, secret: 'torghut-ws-v2' }) } }), { expectedReplicas: 1 });
+    expect(result.evidence).toContainEqual({
+      source: 'kafkaUser',
+      text: 'KafkaUser torghut-ws Ready, but its credentials are in Secret torghut-ws-v2, not Secret torghut-ws as the runbook expects',
+    });
+    expect(result.notes.join('\n')).toContain('a human aligns them before any restart');
+  });
+
+  it('a restarted pod stuck in CreateContainerConfigError and the kubelet\'s event name the missing Secret', () => {
+    const stuck = 'torghut-ws-5c7d9f8b6d-k4k2m';
+    const failed = { type: 'Warning', reason: 'Failed', message: 'Error: secret "torghut-ws" not found', object: `Pod/${stuck}`, count: 12 };
     const result = classifyDiagnosis(
       diagnosisOf({
-        kafkaSecret: { ok: true, value: { name: 'torghut-ws', exists: false, keys: [] } },
+        kafkaCredentials: {
+          ok: true,
+          value: credentials(NOT_READY, [{ secret: 'torghut-ws', object: `Pod/${stuck}`, container: 'torghut-ws', reason: 'CreateContainerConfigError', message: 'secret "torghut-ws" not found' }]),
+        },
+        events: { ok: true, value: [failed] },
+      }),
+      { expectedReplicas: 1 },
+    );
+    expect(result.class).toBe('kafka_auth');
+    expect(result.evidence).toContainEqual({ source: 'pods', text: `Pod/${stuck} container torghut-ws waiting (CreateContainerConfigError): secret "torghut-ws" not found` });
+    // The event is evidence once, although it is both a Warning event and a missing-Secret report.
+    expect(result.evidence.filter((e) => e.text.includes('Error: secret "torghut-ws" not found'))).toEqual([
+      { source: 'events', text: `Warning Failed Pod/${stuck}: Error: secret "torghut-ws" not found [×12]` },
+    ]);
+    expect(result.notes).toContain('the kubelet reports Secret torghut-ws not found: a human fixes KafkaUser torghut-ws so that Strimzi recreates it, before any restart');
+  });
+
+  it('a FailedMount event naming the Secret is a problem even while the KafkaUser says Ready', () => {
+    const mount = {
+      type: 'Warning',
+      reason: 'FailedMount',
+      message: 'MountVolume.SetUp failed for volume "kafka-credentials" : secret "torghut-ws" not found',
+      object: 'Pod/torghut-ws-7d9f8b6c5d-x2x9z',
+      count: 3,
+    };
+    const result = classifyDiagnosis(diagnosisOf({ events: { ok: true, value: [mount] } }), { expectedReplicas: 1 });
+    expect(result.evidence).toContainEqual({ source: 'kafkaUser', text: 'KafkaUser torghut-ws Ready (Secret torghut-ws, username torghut-ws)' });
+    expect(result.evidence).toContainEqual({ source: 'events', text: expect.stringContaining('FailedMount Pod/torghut-ws-7d9f8b6c5d-x2x9z') as string });
+    expect(result.notes.join('\n')).toContain('the kubelet reports Secret torghut-ws not found');
+  });
+
+  it('a KafkaUser that is not Ready is not pinned on an Alpaca 406', () => {
+    const result = classifyDiagnosis(
+      diagnosisOf({
+        kafkaCredentials: { ok: true, value: credentials(NOT_READY) },
         probes: { ok: true, value: [probe('torghut-ws-7d9f8b6c5d-x2x9z', 503, readyz503('alpaca_406_second_connection').body)] },
       }),
       { expectedReplicas: 1 },
     );
     expect(result.class).toBe('alpaca_406_second_connection');
-    expect(result.evidence.some((e) => e.source === 'secret')).toBe(false);
+    expect(result.evidence.some((e) => e.source === 'kafkaUser')).toBe(false);
+  });
+
+  it('Kafka credentials unavailable (Strimzi not installed) → a note; the classification stands', () => {
+    const error = 'the API server does not serve kafkausers.kafka.strimzi.io/v1beta2: is Strimzi installed?';
+    const result = classifyDiagnosis(diagnosisOf({ kafkaCredentials: { ok: false, error }, degraded: ['kafkaCredentials'] }), { expectedReplicas: 1, kafkaUser: 'torghut-ws' });
+    expect(result).toMatchObject({ class: 'kafka_auth', procedure: 'C' });
+    expect(result.notes).toContain(`kafkaCredentials unavailable: ${error}`);
+    expect(result.evidence.some((e) => e.source === 'kafkaUser')).toBe(false);
   });
 
   it('406 during a rollout with two pods: readiness from the pod that is not Ready, replicas=2 called out', () => {
@@ -557,7 +636,7 @@ describe('classifyDiagnosis: from a read-only diagnosis', () => {
         logs: { ok: true, value: { pod: 'torghut-ws-7d9f8b6c5d-x2x9z', container: 'ws', lines: LOGS.kafka_metadata.json, truncated: false } },
         gitops: { ok: true, value: { ref: 'main', replicas: 2, restartedAt: null, kafkaBootstrap: 'kafka-kafka-bootstrap.kafka:9092', liveKafkaBootstrap: 'kafka-bootstrap.kafka-old:9092' } },
       }),
-      { expectedReplicas: 1, kafkaSecret: 'torghut-ws' },
+      { expectedReplicas: 1, kafkaUser: 'torghut-ws' },
     );
     expect(result.class).toBe('kafka_metadata');
     expect(result.evidence).toContainEqual({
@@ -592,8 +671,8 @@ describe('classifyDiagnosis: from a read-only diagnosis', () => {
     );
     expect(result.class).toBe('unknown');
     expect(result.notes.join('\n')).toContain('logs unavailable: container "ws" in pod is waiting to start: CrashLoopBackOff');
-    // A missing Kafka Secret would be reported for unknown too; here it exists, so no secret line.
-    expect(result.evidence.some((e) => e.source === 'secret')).toBe(false);
+    // A KafkaUser that is not Ready would be reported for unknown too; here it is Ready, so no line.
+    expect(result.evidence.some((e) => e.source === 'kafkaUser')).toBe(false);
   });
 
   it('probe unreachable with an error → the error is a note and the logs decide', () => {

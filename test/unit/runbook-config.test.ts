@@ -51,6 +51,13 @@ describe('runbook config', () => {
     expect(config.argo).toBeUndefined();
   });
 
+  it('the KafkaUser of procedure C defaults to the kafkaSecret name (Strimzi names the Secret after it)', () => {
+    const { kafkaUser: _k, ...older } = shipped.target;
+    expect(parseRunbookConfig({ ...shipped, target: older }).target).toMatchObject({ kafkaSecret: 'torghut-ws', kafkaUser: 'torghut-ws' });
+    expect(parseRunbookConfig({ ...shipped, target: { ...older, kafkaUser: 'torghut-ws-producer' } }).target.kafkaUser).toBe('torghut-ws-producer');
+    expect(issuesOf({ ...shipped, target: { ...older, kafkaUser: 'Torghut_WS' } })).toContainEqual({ path: 'target.kafkaUser', message: expect.stringContaining('Kubernetes name') as string });
+  });
+
   it('every problem is named with its path and reason', () => {
     const issues = issuesOf({
       ...shipped,

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { listScenarios, loadScenario, parseScenario, ScenarioError } from '../../sim/scenario';
+import { kafkaUserOf, listScenarios, loadScenario, parseScenario, ScenarioError } from '../../sim/scenario';
 
 const minimal = { description: 'test', readiness: { status: 503, body: '' } };
 
@@ -60,6 +60,19 @@ describe('scenario files', () => {
       restartsUntilCured: 1,
     });
     expect(scenario.afterRestart).toBeUndefined();
+  });
+
+  it('the KafkaUser follows the Secret unless a scenario says otherwise', () => {
+    expect(kafkaUserOf(parseScenario(minimal))).toMatchObject({ name: 'torghut-ws', state: 'ready', secret: 'torghut-ws', crdInstalled: true });
+    expect(kafkaUserOf(parseScenario({ ...minimal, secret: { present: false } }))).toMatchObject({ state: 'not-ready', reason: 'TimeoutException' });
+    expect(kafkaUserOf(parseScenario({ ...minimal, secret: { name: 'kafka-creds' }, kafkaUser: { state: 'absent' } }))).toMatchObject({ name: 'kafka-creds', state: 'absent' });
+  });
+
+  it('Kafka Secret missing shows it as Strimzi and the kubelet would: KafkaUser NotReady, a restarted pod that cannot start', async () => {
+    const scenario = await loadScenario('kafka-secret-missing');
+    expect(kafkaUserOf(scenario)).toMatchObject({ state: 'not-ready', reason: 'InvalidResourceException' });
+    expect(scenario.secret.present).toBe(false);
+    expect(scenario.afterRestart?.containerWaiting).toEqual({ reason: 'CreateContainerConfigError', message: 'secret "torghut-ws" not found' });
   });
 
   it('names the path of every bad field', () => {

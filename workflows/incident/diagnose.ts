@@ -14,10 +14,10 @@ import { diag } from './activities';
 import type { Incident } from './context';
 
 export function classifyOptions(incident: Incident) {
-  const { runbook } = incident.r;
+  const { runbook, target } = incident.r;
   return {
     expectedReplicas: runbook.target.expectedReplicas,
-    kafkaSecret: runbook.target.kafkaSecret,
+    kafkaUser: target.kafkaUser,
     readinessPath: runbook.target.health.readinessPath,
   };
 }
