@@ -9,7 +9,7 @@
  * - git-repo.ts: the bare git repository; seed-tree.ts: the torghut GitOps files it starts with;
  * - errors.ts: GitHub's error bodies; faults.ts: injected failures.
  */
-export type { Fault } from './faults';
+export { primaryRateLimit, secondaryRateLimit, type Fault } from './faults';
 export { TORGHUT_CONFIGMAP_PATH, TORGHUT_DEPLOYMENT_PATH, TORGHUT_KAFKA_BOOTSTRAP, TORGHUT_SEALED_SECRETS_PATH, torghutGitOpsTree, type TorghutTreeOptions } from './seed-tree';
 export { GitHubSim, startGitHubSim, type GitHubRequest, type GitHubSimOptions } from './server';
 export type { MergeEvent, SimComment, SimPullRequest } from './state';

@@ -232,7 +232,7 @@ export function githubRoutes(state: GitHubState, responses: GitHubResponses): Ro
   };
 
   return [
-    { method: 'GET', pattern: /^$/, handler: () => Promise.resolve({ status: 200, body: responses.repo() }) },
+    { method: 'GET', pattern: /^$/, handler: () => Promise.resolve({ status: 200, body: responses.repo(true) }) },
     { method: 'GET', pattern: /^\/git\/ref\/(.+)$/, handler: (c) => getRef(c.params[0]!) },
     { method: 'POST', pattern: /^\/git\/refs$/, handler: async (c) => createRef(await c.body()) },
     { method: 'GET', pattern: /^\/git\/commits\/([^/]+)$/, handler: (c) => getCommit(c.params[0]!) },
