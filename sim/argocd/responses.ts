@@ -1,6 +1,9 @@
 /**
- * What the simulated Argo CD answers: an Application (metadata, the requested operation, status with
- * sync, health and operationState) and gRPC gateway errors (error, code, message).
+ * What the simulated Argo CD answers, in the shapes of Argo CD's own API description
+ * (test/fixtures/contracts/argocd-swagger.json, checked by test/contract/argocd-swagger.test.ts):
+ * an Application (`v1alpha1Application`: metadata, the requested operation, status with sync,
+ * health and operationState; no apiVersion or kind, which the description does not have) and gRPC
+ * gateway errors (`runtimeError`: error, code, message).
  */
 import type { AppState } from './state';
 
@@ -11,8 +14,6 @@ export const argoError = (message: string, code: number) => ({ error: message, c
 
 export function applicationJson(app: AppState): Record<string, unknown> {
   return {
-    apiVersion: 'argoproj.io/v1alpha1',
-    kind: 'Application',
     metadata: { name: app.spec.name, namespace: 'argocd' },
     ...(app.operation ? { operation: app.operation } : {}),
     status: {
