@@ -1,7 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
-// Two projects: pure unit tests, and integration / end-to-end tests that share ONE real Temporal dev
-// server started by test/support/temporal-global-setup.ts (never a mock of Temporal).
+// Three projects: pure unit tests; contract tests that hold our artifacts to real components and
+// published API descriptions (promtool on the alert rule, GitHub's OpenAPI and Argo CD's swagger on
+// the simulators) without Temporal; and integration / end-to-end tests that share ONE real Temporal
+// dev server started by test/support/temporal-global-setup.ts (never a mock of Temporal).
 export default defineConfig({
   test: {
     projects: [
@@ -10,6 +12,14 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
           environment: 'node',
+        },
+      },
+      {
+        test: {
+          name: 'contract',
+          include: ['test/contract/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 60_000,
         },
       },
       {

@@ -1,6 +1,7 @@
 // Installs what the README's two commands need on a fresh clone, so neither needs a separate step:
-// the locked npm packages when missing or older than package-lock.json, and with --browser Debian's
-// Chromium for the Temporal Web UI test (.ci/system-deps). The Temporal CLI is found or built by the
+// the locked npm packages when missing or older than package-lock.json, and with --system-deps the
+// Debian packages of the test suite (.ci/system-deps): Chromium for the Temporal Web UI test,
+// prometheus (promtool) for the alert rule, prometheus-alertmanager for the Alertmanager test. The Temporal CLI is found or built by the
 // code that starts the dev server (devstack/temporal-dev-server.ts).
 import { execSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
@@ -11,7 +12,8 @@ if (stale) {
   console.error('[agentruns] installing npm packages (npm ci)…');
   execSync('npm ci --no-audit --no-fund', { stdio: 'inherit' });
 }
-if (process.argv.includes('--browser') && !existsSync('/usr/bin/chromium')) {
-  console.error('[agentruns] installing Chromium for the browser test (.ci/system-deps)…');
+const systemBinaries = ['/usr/bin/chromium', '/usr/bin/promtool', '/usr/bin/prometheus-alertmanager'];
+if (process.argv.includes('--system-deps') && !systemBinaries.every((bin) => existsSync(bin))) {
+  console.error('[agentruns] installing the test suite\'s Debian packages (.ci/system-deps)…');
   execSync('bash .ci/system-deps', { stdio: 'inherit' });
 }
