@@ -123,7 +123,9 @@ describe('who decided, and through which channel, is established, not claimed', 
       const issuedAt = new Date().toISOString();
       const base = { ...decisionFor(waiting, 'oncall-alice'), decision: 'approve' as const };
       const forged = { ...base, slack: { user: 'U0ALICE01', issuedAt, signature: signDecision('not-the-ingress-key-but-32-chars-long!!', proven(waiting, issuedAt)) } };
-      await expect(handle.executeUpdate(decideUpdate, { args: [forged] })).rejects.toThrow(/Slack decision not verified: the Slack proof does not match/);
+      await expect(handle.executeUpdate(decideUpdate, { args: [forged] })).rejects.toMatchObject({
+        cause: { message: expect.stringMatching(/^Slack decision not verified: the Slack proof does not match/) as string },
+      });
 
       const signed = { ...base, slack: { user: 'U0ALICE01', issuedAt, signature: signDecision(h.env.decisionKey, proven(waiting, issuedAt)) } };
       const record = await handle.executeUpdate(decideUpdate, { args: [signed] });
