@@ -11,6 +11,7 @@ import type { DiagnosisTarget, GitOpsFacts, LogTail } from '../domain/diagnosis'
 import { logExcerpt } from '../domain/log-excerpt';
 import type { RunbookConfig } from '../domain/runbook-config';
 import { createArgoActivities, type ArgoClientConfig } from './argocd';
+import { createGuard } from './guard';
 import { createClassifyActivities } from './classify';
 import { namedFailure } from './errors';
 import { createGitHubActivities, type GitHubActivities } from './github';
@@ -49,6 +50,11 @@ export function createActivities(deps: ActivityDeps) {
   };
   const verify = createVerifyActivities(kube);
   const getPullRequest = withGitHub('getPullRequest');
+  const argo = createArgoActivities(deps.argo);
+  const guard = createGuard({ runbooks: deps.runbooks, decisionKey: deps.decisionKey });
+  /** The GitOps repository of a loaded runbook, named by the input (owner and repo are required). */
+  const repoOf = (what: string, input: { owner?: string; repo?: string; deploymentPath?: string; baseBranch?: string }) =>
+    guard.gitops(what, { ...input, owner: input.owner ?? '', repo: input.repo ?? '' });
 
   return {
     ...createTrustActivities({ runbooks: deps.runbooks, temporalUiUrl: deps.temporalUiUrl, decisionKey: deps.decisionKey }),
@@ -65,20 +71,65 @@ export function createActivities(deps: ActivityDeps) {
     /** GitOps facts at the base branch beside the live ConfigMap value; null without a repo reader. */
     async readGitOpsFacts(input: GitOpsFactsInput): Promise<GitOpsFacts | null> {
       if (!github) return null;
+      guard.gitops('readGitOpsFacts', input);
+      guard.target('readGitOpsFacts', input.target);
       const [facts, live] = await Promise.all([
         github.readGitOpsFacts(input),
         input.target.configMap ? kube.getConfigMapValue(input.target, 'KAFKA_BOOTSTRAP') : Promise.resolve(null),
       ]);
       return { ...facts, liveKafkaBootstrap: live };
     },
-    openRestartPullRequest: withGitHub('openRestartPullRequest'),
-    getPullRequest,
-    mergePullRequest: withGitHub('mergePullRequest'),
-    waitForMerge: withGitHub('waitForMerge'),
-    openRevertPullRequest: withGitHub('openRevertPullRequest'),
-    closePullRequest: withGitHub('closePullRequest'),
+    // Every write below acts only on a loaded runbook's repository, Deployment or application, and
+    // the restart-causing ones only with an approval in the incident's own history (./guard.ts).
+    async openRestartPullRequest(input: Parameters<GitHubActivities['openRestartPullRequest']>[0]) {
+      const runbook = repoOf('openRestartPullRequest', input);
+      if (input.expectedReplicas !== undefined && input.expectedReplicas !== runbook.target.expectedReplicas) {
+        throw namedFailure('NotAllowedError', `openRestartPullRequest: replicas ${input.expectedReplicas} is not what runbook ${runbook.id} expects`);
+      }
+      if (!input.dryRun) await guard.approved('openRestartPullRequest', runbook, 'restart');
+      return withGitHub('openRestartPullRequest')(input);
+    },
+    async getPullRequest(input: Parameters<GitHubActivities['getPullRequest']>[0]) {
+      if (typeof input !== 'number') repoOf('getPullRequest', input);
+      return getPullRequest(input);
+    },
+    async mergePullRequest(input: Parameters<GitHubActivities['mergePullRequest']>[0]) {
+      if (typeof input === 'number') throw namedFailure('NotAllowedError', 'mergePullRequest: name the repository of a runbook');
+      await guard.approved('mergePullRequest', repoOf('mergePullRequest', input), 'any');
+      return withGitHub('mergePullRequest')(input);
+    },
+    async waitForMerge(input: Parameters<GitHubActivities['waitForMerge']>[0]) {
+      repoOf('waitForMerge', input);
+      return withGitHub('waitForMerge')(input);
+    },
+    async openRevertPullRequest(input: Parameters<GitHubActivities['openRevertPullRequest']>[0]) {
+      await guard.approved('openRevertPullRequest', repoOf('openRevertPullRequest', input), 'rollback');
+      return withGitHub('openRevertPullRequest')(input);
+    },
+    async closePullRequest(input: Parameters<GitHubActivities['closePullRequest']>[0]) {
+      repoOf('closePullRequest', input);
+      return withGitHub('closePullRequest')(input);
+    },
 
-    ...createArgoActivities(deps.argo),
+    ...argo,
+    async syncArgoApplication(input: Parameters<typeof argo.syncArgoApplication>[0]) {
+      const runbook = guard.argo('syncArgoApplication', input.application);
+      const only = input.resources ?? [];
+      if (only.length !== 1 || only[0]!.name !== runbook.target.deployment || only[0]!.namespace !== runbook.target.namespace) {
+        throw namedFailure('NotAllowedError', `syncArgoApplication: a sync names exactly the Deployment of runbook ${runbook.id}`);
+      }
+      await guard.approved('syncArgoApplication', runbook, 'any');
+      return argo.syncArgoApplication(input);
+    },
+    async patchRestartedAt(target: DiagnosisTarget, restartedAt: string, expectedReplicas?: number) {
+      const runbook = guard.target('patchRestartedAt', target);
+      if (expectedReplicas !== runbook.target.expectedReplicas) {
+        throw namedFailure('NotAllowedError', `patchRestartedAt: replicas ${String(expectedReplicas)} is not what runbook ${runbook.id} expects`);
+      }
+      if (!runbook.emergency.directRestartEnabled) throw namedFailure('NotAllowedError', `patchRestartedAt: runbook ${runbook.id} does not enable the emergency restart`);
+      await guard.approved('patchRestartedAt', runbook, 'restart');
+      return kube.patchRestartedAt(target, restartedAt, expectedReplicas);
+    },
     ...createSlackActivities({ client: deps.slack?.client, namespace: deps.slack?.namespace }),
     verifyRestart: (input: Parameters<typeof verify.verifyRestart>[0]) =>
       verify.verifyRestart({ pollIntervalMs: deps.verifyPollIntervalMs, ...input }),

@@ -6,8 +6,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Client } from '@temporalio/client';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decide, DecisionRefusedError, openIncident } from '../../control/incidents';
+import { diagnosisTarget } from '../../domain/collect-diagnosis';
 import { signDecision } from '../../domain/decision-proof';
 import { incidentWorkflowId, type IncidentState } from '../../domain/incident';
 import type { RunbookConfig } from '../../domain/runbook-config';
@@ -196,6 +198,52 @@ describe('who decided, and through which channel, is established, not claimed', 
         .toContain(`this decision is for run ${waiting.runId}, but this incident is run ${newer.runId}`);
       await second.terminate('test done');
       expect(h.env.github.writes()).toEqual([]);
+    });
+  });
+});
+
+describe('a fake worker on the task queue gets nothing written', () => {
+  it('the write activities refuse another repository, another Deployment, or a run without a genuine approval', async () => {
+    await withHarness(fast, async (h) => {
+      const handle = await h.start();
+      const waiting = await waitForPhase(handle, ['awaiting-approval']);
+      // Someone who can write to the namespace could poll the task queue and schedule this worker's
+      // activities for the incident with any arguments; the activity context says which run it is.
+      const asActivityOf = new MockActivityEnvironment(
+        { workflowExecution: { workflowId: handle.workflowId, runId: waiting.runId }, activityType: 'openRestartPullRequest' },
+        { client: ctx.client },
+      );
+      const change = {
+        workflowId: handle.workflowId,
+        runId: waiting.runId,
+        owner: h.runbook.gitops.owner,
+        repo: h.runbook.gitops.repo,
+        baseBranch: h.runbook.gitops.baseBranch,
+        deploymentPath: h.runbook.gitops.deploymentPath,
+        restartedAt: new Date().toISOString(),
+        expectedReplicas: 1,
+        title: 'forged',
+        body: 'forged',
+      };
+      // mallory's approve signal is in the history, but mallory is no approver.
+      await handle.signal(approveSignal, { by: 'mallory', runId: waiting.runId, step: 'restart' });
+      await expect(asActivityOf.run(h.env.activities.openRestartPullRequest, change)).rejects.toThrow(
+        /no approval of the restart by an approver of runbook .* in incident/,
+      );
+      await expect(asActivityOf.run(h.env.activities.openRestartPullRequest, { ...change, repo: 'another-repo' })).rejects.toThrow(
+        /is not the GitOps file of any runbook this worker loaded/,
+      );
+      await expect(asActivityOf.run(h.env.activities.openRestartPullRequest, { ...change, expectedReplicas: 7 })).rejects.toThrow(/replicas 7 is not what runbook/);
+      await expect(
+        asActivityOf.run(h.env.activities.syncArgoApplication, { application: 'torghut', timeoutMs: 1000, resources: [] }),
+      ).rejects.toThrow(/a sync names exactly the Deployment of runbook/);
+      await expect(
+        asActivityOf.run(h.env.activities.patchRestartedAt, { ...diagnosisTarget(h.runbook), namespace: 'kube-system' }, change.restartedAt, 1),
+      ).rejects.toThrow(/is not the target of any runbook this worker loaded/);
+      expect(h.env.github.writes()).toEqual([]);
+      expect(h.env.kube.writes()).toEqual([]);
+      expect(h.env.argo.syncRequests).toEqual([]);
+      await handle.terminate('test done');
     });
   });
 });
