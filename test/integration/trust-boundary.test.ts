@@ -225,20 +225,24 @@ describe('a fake worker on the task queue gets nothing written', () => {
         title: 'forged',
         body: 'forged',
       };
+      const { activities } = h.env;
+      const openPr = (input: typeof change) => activities.openRestartPullRequest(input);
+      const sync = (input: Parameters<typeof activities.syncArgoApplication>[0]) => activities.syncArgoApplication(input);
+      const patch = (...args: Parameters<typeof activities.patchRestartedAt>) => activities.patchRestartedAt(...args);
       // mallory's approve signal is in the history, but mallory is no approver.
       await handle.signal(approveSignal, { by: 'mallory', runId: waiting.runId, step: 'restart' });
-      await expect(asActivityOf.run(h.env.activities.openRestartPullRequest, change)).rejects.toThrow(
+      await expect(asActivityOf.run(openPr, change)).rejects.toThrow(
         /no approval of the restart by an approver of runbook .* in incident/,
       );
-      await expect(asActivityOf.run(h.env.activities.openRestartPullRequest, { ...change, repo: 'another-repo' })).rejects.toThrow(
+      await expect(asActivityOf.run(openPr, { ...change, repo: 'another-repo' })).rejects.toThrow(
         /is not the GitOps file of any runbook this worker loaded/,
       );
-      await expect(asActivityOf.run(h.env.activities.openRestartPullRequest, { ...change, expectedReplicas: 7 })).rejects.toThrow(/replicas 7 is not what runbook/);
+      await expect(asActivityOf.run(openPr, { ...change, expectedReplicas: 7 })).rejects.toThrow(/replicas 7 is not what runbook/);
       await expect(
-        asActivityOf.run(h.env.activities.syncArgoApplication, { application: 'torghut', timeoutMs: 1000, resources: [] }),
+        asActivityOf.run(sync, { application: 'torghut', timeoutMs: 1000, resources: [] }),
       ).rejects.toThrow(/a sync names exactly the Deployment of runbook/);
       await expect(
-        asActivityOf.run(h.env.activities.patchRestartedAt, { ...diagnosisTarget(h.runbook), namespace: 'kube-system' }, change.restartedAt, 1),
+        asActivityOf.run(patch, { ...diagnosisTarget(h.runbook), namespace: 'kube-system' }, change.restartedAt, 1),
       ).rejects.toThrow(/is not the target of any runbook this worker loaded/);
       expect(h.env.github.writes()).toEqual([]);
       expect(h.env.kube.writes()).toEqual([]);
