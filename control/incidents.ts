@@ -6,7 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import { isGrpcServiceError, ServiceError, WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
-import { encodeToPayloads } from '@temporalio/common/lib/internal-non-workflow';
+// The file itself: the built CLI runs on Node's own resolver, which imports no directory.
+import { encodeToPayloads } from '@temporalio/common/lib/internal-non-workflow/index.js';
 import { boundAlert } from '../domain/bounds';
 import type { DecisionInput, DecisionRecord } from '../domain/decision';
 import { incidentWorkflowId, type AlertInfo, type IncidentInput, type IncidentState, type IncidentTrigger } from '../domain/incident';

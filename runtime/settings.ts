@@ -27,6 +27,8 @@ export const settingsSchema = z.object({
   TEMPORAL_UI_URL: optionalUrl,
   /** Runbook config file; default: the shipped torghut-ws runbook. */
   AGENTRUNS_RUNBOOK: z.string().min(1).optional(),
+  /** The worker's prebuilt workflow bundle; default: the one `npm run build` put next to the built code (none from the sources: bundled at start). */
+  AGENTRUNS_WORKFLOW_BUNDLE: z.string().min(1).optional(),
   /** Kubeconfig path; default: $KUBECONFIG, ~/.kube/config, or in-cluster service account. */
   KUBECONFIG: z.string().min(1).optional(),
   GITHUB_TOKEN: optionalSecret,
@@ -69,7 +71,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   if (Boolean(s.TEMPORAL_TLS_CERT) !== Boolean(s.TEMPORAL_TLS_KEY)) {
     problems.push('TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY: give both (mTLS client certificate and its key) or neither');
   }
-  for (const key of ['TEMPORAL_TLS_CERT', 'TEMPORAL_TLS_KEY', 'TEMPORAL_TLS_CA'] as const) {
+  for (const key of ['TEMPORAL_TLS_CERT', 'TEMPORAL_TLS_KEY', 'TEMPORAL_TLS_CA', 'AGENTRUNS_WORKFLOW_BUNDLE'] as const) {
     const path = s[key];
     if (path && !existsSync(path)) problems.push(`${key}: no such file ${path}`);
   }
@@ -77,7 +79,8 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   return s;
 }
 
-const SECRET_KEYS = new Set([
+/** The settings that hold secrets: never logged, and in the manifests only by reference to a Secret. */
+export const SECRET_KEYS: ReadonlySet<string> = new Set([
   'TEMPORAL_API_KEY',
   'GITHUB_TOKEN',
   'ARGOCD_AUTH_TOKEN',

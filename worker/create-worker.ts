@@ -2,14 +2,36 @@
  * Builds the incident worker from a connection and a set of activities. The worker process wires
  * real clients (worker/main.ts); tests and the demo wire the simulated environment.
  */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bundleWorkflowCode, Worker, type NativeConnection, type WorkflowBundle } from '@temporalio/worker';
+import { bundleWorkflowCode, Worker, type NativeConnection, type WorkflowBundle, type WorkflowBundleOption } from '@temporalio/worker';
 import type { Activities } from '../activities';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
+/**
+ * Where the production build puts the prebuilt workflow bundle: next to the running code
+ * (dist/workflow-bundle.js beside the built CLI, scripts/build.ts). From the sources this names
+ * worker/workflow-bundle.js, which never exists: a source checkout bundles its workflow code as it
+ * is now, never a stale build.
+ */
+export const PREBUILT_WORKFLOW_BUNDLE = fileURLToPath(new URL('./workflow-bundle.js', import.meta.url));
+
+/**
+ * The prebuilt workflow bundle a worker process loads, if any: the configured file
+ * (AGENTRUNS_WORKFLOW_BUNDLE), else the one next to the built code; undefined from the sources.
+ */
+export function prebuiltWorkflowBundle(configured?: string): string | undefined {
+  if (configured) return resolve(configured);
+  return existsSync(PREBUILT_WORKFLOW_BUNDLE) ? PREBUILT_WORKFLOW_BUNDLE : undefined;
+}
+
 /** Bundles the workflow code once (webpack); share the result between workers of one process. */
 export async function bundleWorkflows(): Promise<WorkflowBundle> {
+  if (!existsSync(WORKFLOWS_PATH)) {
+    throw new Error(`no prebuilt workflow bundle (${PREBUILT_WORKFLOW_BUNDLE}) and no workflow sources to bundle (${WORKFLOWS_PATH}): run npm run build, or set AGENTRUNS_WORKFLOW_BUNDLE`);
+  }
   return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
 }
 
@@ -27,7 +49,8 @@ export interface IncidentWorkerOptions {
   namespace: string;
   taskQueue: string;
   activities: Activities;
-  workflowBundle?: WorkflowBundle;
+  /** The code itself, or the path of a prebuilt bundle; default: the sources, bundled now. */
+  workflowBundle?: WorkflowBundleOption;
   shutdownGraceTime?: string;
   identity?: string;
 }

@@ -1,13 +1,14 @@
 /**
  * The worker process (production): validates settings and the runbook config at start, wires real
  * clients, and polls the task queue until SIGINT/SIGTERM, when it finishes in-flight tasks first.
+ * Built (dist/), it loads the workflow bundle the build made; from the sources it bundles them now.
  */
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { loadRunbookConfigs } from '../config/load-runbook';
 import { temporalConnectionOptions } from '../runtime/temporal-connection';
 import { activitiesFromSettings, integrationsSummary } from '../runtime/wiring';
 import { describeSettings, type Settings } from '../runtime/settings';
-import { bundleWorkflows, createIncidentWorker } from './create-worker';
+import { bundleWorkflows, createIncidentWorker, prebuiltWorkflowBundle } from './create-worker';
 
 export interface RunningWorker {
   worker: Worker;
@@ -19,7 +20,13 @@ export async function startWorker(settings: Settings, log: (msg: string, meta?: 
   // Fails at start, naming every problem, rather than when the first incident arrives.
   const runbooks = await loadRunbookConfigs(settings.AGENTRUNS_RUNBOOK);
   const activities = activitiesFromSettings(settings, runbooks);
-  log('worker starting', { settings: describeSettings(settings), runbooks: runbooks.map((r) => r.id), integrations: integrationsSummary(settings) });
+  const prebuilt = prebuiltWorkflowBundle(settings.AGENTRUNS_WORKFLOW_BUNDLE);
+  log('worker starting', {
+    settings: describeSettings(settings),
+    runbooks: runbooks.map((r) => r.id),
+    integrations: integrationsSummary(settings),
+    workflowBundle: prebuilt ? `prebuilt ${prebuilt}` : 'bundled from the sources at start',
+  });
   const connection = await NativeConnection.connect(temporalConnectionOptions(settings));
   let worker: Worker;
   try {
@@ -28,7 +35,7 @@ export async function startWorker(settings: Settings, log: (msg: string, meta?: 
       namespace: settings.TEMPORAL_NAMESPACE,
       taskQueue: settings.TEMPORAL_TASK_QUEUE,
       activities,
-      workflowBundle: await bundleWorkflows(),
+      workflowBundle: prebuilt ? { codePath: prebuilt } : await bundleWorkflows(),
     });
   } catch (err) {
     // An open connection would keep the process alive after the error.
