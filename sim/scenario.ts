@@ -96,6 +96,12 @@ export const scenarioSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * Pods of an earlier ReplicaSet that are still listed with the Deployment's labels, as on a real
+     * cluster: Terminating (being killed), Evicted (Failed, kept until garbage collection) or
+     * Completed (Succeeded). They answer no probe.
+     */
+    oldPods: z.array(z.enum(['Terminating', 'Evicted', 'Completed'])).default([]),
     readiness: healthAnswerSchema,
     liveness: healthAnswerSchema.default({ status: 200, body: 'ok' }),
     /** What a Ready pod answers on readiness when others are not ready (replicas > 1). */
@@ -132,6 +138,7 @@ export const scenarioSchema = z
         secret: faultCode.optional(),
         configmap: faultCode.optional(),
         proxy: faultCode.optional(),
+        replicasets: faultCode.optional(),
         patch: faultCode.optional(),
       })
       .strict()
