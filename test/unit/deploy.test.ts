@@ -11,8 +11,11 @@ import { settingsSchema } from '../../runtime/settings';
 
 interface Manifest {
   kind: string;
+  metadata?: { name?: string; namespace?: string };
+  roleRef?: { name: string };
+  subjects?: Array<{ kind: string; name: string; namespace?: string }>;
   spec?: { template?: { spec: { containers: Array<{ args: string[]; env: Array<{ name: string }> }> } } };
-  rules?: Array<{ resources: string[]; verbs: string[]; resourceNames?: string[] }>;
+  rules?: Array<{ apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] }>;
 }
 
 const manifestDir = 'deploy/kubernetes';
@@ -49,7 +52,7 @@ function staticImports(entry: string, seen = new Set<string>()): Set<string> {
 
 describe('deployment manifests and image', () => {
   it('every manifest parses and the containers run commands the CLI has', () => {
-    expect(documents.map((d) => d.object.kind).sort()).toEqual(['Deployment', 'Deployment', 'Role', 'RoleBinding', 'Service', 'ServiceAccount']);
+    expect(documents.map((d) => d.object.kind).sort()).toEqual(['Deployment', 'Deployment', 'Role', 'Role', 'RoleBinding', 'RoleBinding', 'Service', 'ServiceAccount']);
     const cli = readFileSync('cli/main.ts', 'utf8');
     for (const c of containers) expect(cli).toMatch(new RegExp(`^\\s+${c.args[0]}: \\{`, 'm'));
   });
@@ -59,11 +62,24 @@ describe('deployment manifests and image', () => {
     for (const c of containers) for (const e of c.env) expect(known, e.name).toContain(e.name);
   });
 
-  it('the diagnosis role is read-only and reads one named Secret', () => {
-    const rules = documents.find((d) => d.object.kind === 'Role')!.object.rules ?? [];
+  const role = (name: string) => documents.find((d) => d.object.kind === 'Role' && d.object.metadata?.name === name)!.object;
+
+  it('the diagnosis role is read-only, reads the ReplicaSets (current-ReplicaSet scoping) and one named Secret', () => {
+    const rules = role('agentruns-diagnose').rules ?? [];
     expect(rules.length).toBeGreaterThan(0);
     for (const rule of rules) expect(rule.verbs.every((v) => ['get', 'list', 'watch'].includes(v)), rule.resources.join()).toBe(true);
+    expect(rules.find((r) => r.resources.includes('replicasets'))).toMatchObject({ apiGroups: ['apps'], verbs: ['get', 'list'] });
     expect(rules.find((r) => r.resources.includes('secrets'))?.resourceNames).toEqual(['torghut-ws']);
+  });
+
+  it('the emergency restart is a separate opt-in role: patch on the one Deployment, bound to the worker account', () => {
+    const emergency = documents.filter((d) => d.file === 'rbac-emergency.yaml').map((d) => d.object);
+    expect(emergency.map((o) => o.kind)).toEqual(['Role', 'RoleBinding']);
+    expect(role('agentruns-emergency-restart').rules).toEqual([{ apiGroups: ['apps'], resources: ['deployments'], resourceNames: ['torghut-ws'], verbs: ['patch'] }]);
+    const binding = emergency.find((o) => o.kind === 'RoleBinding')!;
+    expect(binding.roleRef?.name).toBe('agentruns-emergency-restart');
+    expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'agentruns', namespace: 'agentruns' }]);
+    expect(documents.filter((d) => d.file !== 'rbac-emergency.yaml').flatMap((d) => d.object.rules ?? []).some((r) => r.verbs.includes('patch'))).toBe(false);
   });
 
   it('the image holds every module the CLI loads at start, and none of the simulators', () => {
