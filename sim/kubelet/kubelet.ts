@@ -307,7 +307,8 @@ export class TestKubelet {
   private async confirmDeletion(owned: OwnedPod): Promise<void> {
     if (Date.now() - (owned.terminatingSince ?? 0) < (this.options.terminationMs ?? 500)) return;
     try {
-      await this.core.deleteNamespacedPod({ name: owned.name, namespace: this.options.namespace, gracePeriodSeconds: 0, body: { preconditions: { uid: owned.uid } } });
+      // With a body the API server reads the options from it and ignores the query: grace 0 goes there.
+      await this.core.deleteNamespacedPod({ name: owned.name, namespace: this.options.namespace, body: { gracePeriodSeconds: 0, preconditions: { uid: owned.uid } } });
     } catch (err) {
       if (!isConflictOrGone(err)) throw err;
     }
