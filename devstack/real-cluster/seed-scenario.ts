@@ -27,6 +27,8 @@ export interface SeedOptions {
   servingCert: { certFile: string; keyFile: string };
   /** How long deleted pods stay Terminating (test kubelet); default 500 ms. */
   terminationMs?: number;
+  /** How long new pods stay Pending once bound (test kubelet); default 0. */
+  startDelayMs?: number;
   /** Changes to the Deployment manifest before it is applied (e.g. a RollingUpdate strategy). */
   adjustDeployment?: (deployment: V1Deployment) => V1Deployment;
 }
@@ -110,6 +112,7 @@ export async function seedScenario(admin: KubeConfig, scenario: Scenario, option
     network: options.network,
     servingCert: options.servingCert,
     terminationMs: options.terminationMs,
+    startDelayMs: options.startDelayMs,
   });
   try {
     const deployment = await apps.readNamespacedDeployment({ name, namespace });

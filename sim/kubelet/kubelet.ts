@@ -12,7 +12,8 @@
  * until something garbage-collects it — nothing does here.
  *
  * It reconciles by polling the pod list (every `pollMs`); `settled()` waits until every pod it owns
- * is in the state it decided.
+ * is in the state it decided. `startDelayMs` keeps new pods Pending for a while (an image pull), so a
+ * test can look at a rollout half way.
  */
 import { randomBytes } from 'node:crypto';
 import {
@@ -42,6 +43,8 @@ export interface TestKubeletOptions {
   servingCert: { certFile: string; keyFile: string };
   /** How long a deleted pod stays Terminating before the kubelet confirms the deletion. Default 500 ms. */
   terminationMs?: number;
+  /** How long a new pod stays Pending after it was bound (pulling its image). Default 0. */
+  startDelayMs?: number;
   pollMs?: number;
   nodeName?: string;
 }
@@ -57,6 +60,7 @@ interface OwnedPod {
   ip?: string;
   behaviour?: PodBehaviour;
   relapsed: boolean;
+  boundAt: number;
   terminatingSince?: number;
   /** The status the kubelet last wrote (for settled()). */
   written: boolean;
@@ -70,6 +74,8 @@ function podCondition(type: string, status: boolean, at: Date) {
 
 export class TestKubelet {
   readonly nodeName: string;
+  /** Changeable while it runs: how long new pods stay Pending, and deleted ones Terminating. */
+  readonly timing: { startDelayMs: number; terminationMs: number };
   private readonly core: CoreV1Api;
   private readonly apps: AppsV1Api;
   private readonly pods = new Map<string, OwnedPod>();
@@ -86,6 +92,7 @@ export class TestKubelet {
     this.nodeName = options.nodeName ?? `kubelet-${options.namespace}-${randomBytes(2).toString('hex')}`.slice(0, 63);
     this.core = options.kubeConfig.makeApiClient(CoreV1Api);
     this.apps = options.kubeConfig.makeApiClient(AppsV1Api);
+    this.timing = { startDelayMs: options.startDelayMs ?? 0, terminationMs: options.terminationMs ?? 500 };
   }
 
   /**
@@ -210,6 +217,7 @@ export class TestKubelet {
       container: container?.name ?? 'main',
       image: container?.image ?? '',
       relapsed: false,
+      boundAt: Date.now(),
       written: false,
     });
   }
@@ -226,6 +234,7 @@ export class TestKubelet {
   }
 
   private async startPod(owned: OwnedPod): Promise<void> {
+    if (Date.now() - owned.boundAt < this.timing.startDelayMs) return;
     const pod = await this.core.readNamespacedPod({ name: owned.name, namespace: this.options.namespace });
     const rsName = pod.metadata?.ownerReferences?.find((o) => o.kind === 'ReplicaSet' && o.controller)?.name;
     const revision = await this.revisionOf(rsName);
@@ -305,7 +314,7 @@ export class TestKubelet {
   }
 
   private async confirmDeletion(owned: OwnedPod): Promise<void> {
-    if (Date.now() - (owned.terminatingSince ?? 0) < (this.options.terminationMs ?? 500)) return;
+    if (Date.now() - (owned.terminatingSince ?? 0) < this.timing.terminationMs) return;
     try {
       // With a body the API server reads the options from it and ignores the query: grace 0 goes there.
       await this.core.deleteNamespacedPod({ name: owned.name, namespace: this.options.namespace, body: { gracePeriodSeconds: 0, preconditions: { uid: owned.uid } } });
