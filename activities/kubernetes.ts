@@ -123,8 +123,16 @@ const isNotFound = (err: unknown): boolean => err instanceof ApiException && err
 
 // ---- mapping of API objects to domain facts ---------------------------------------------------
 
-const toIso = (value: Date | string | undefined): string | undefined =>
-  value === undefined ? undefined : value instanceof Date ? value.toISOString() : value;
+/**
+ * One timestamp format, so that times sort as strings: client-node leaves some fields (a series'
+ * MicroTime `lastObservedTime`, six fractional digits) as the server's text.
+ */
+const toIso = (value: Date | string | undefined): string | undefined => {
+  if (value === undefined) return undefined;
+  if (value instanceof Date) return value.toISOString();
+  const parsed = Date.parse(value);
+  return Number.isNaN(parsed) ? value : new Date(parsed).toISOString();
+};
 
 export function deploymentFacts(d: V1Deployment): DeploymentFacts {
   return {

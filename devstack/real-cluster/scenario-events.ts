@@ -28,6 +28,12 @@ const reference = (namespace: string, ref: ObjectRef): V1ObjectReference => ({
 
 const eventName = (ref: ObjectRef) => `${ref.name}.${randomBytes(8).toString('hex')}`;
 
+/**
+ * A MicroTime as the API server parses it (six fractional digits). client-node would send a Date
+ * with three, which the server refuses; a string passes its serializer unchanged.
+ */
+const microTime = (at: Date): Date => at.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z') as unknown as Date;
+
 /** A core/v1 Event as a scenario describes it, `secondsAgo` before `now`, repeated `count` times 30 s apart. */
 export function legacyEvent(namespace: string, ref: ObjectRef, event: Omit<ScenarioEvent, 'object'>, now: Date): CoreV1Event {
   const last = new Date(now.getTime() - event.secondsAgo * 1000);
@@ -60,8 +66,8 @@ export function seriesEvent(
     apiVersion: 'events.k8s.io/v1',
     kind: 'Event',
     metadata: { name: eventName(ref), namespace },
-    eventTime: first,
-    series: { count: event.count, lastObservedTime: last },
+    eventTime: microTime(first),
+    series: { count: event.count, lastObservedTime: microTime(last) },
     reportingController: `agentruns.test/${REPORTERS[ref.kind] ?? 'controller'}`,
     reportingInstance: 'agentruns-test',
     action: 'Probing',
