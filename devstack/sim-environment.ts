@@ -8,6 +8,7 @@
  * activities (createActivities) with real clients (@kubernetes/client-node, Octokit, fetch) pointed
  * at the simulators.
  */
+import type { KubeConfig } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import { createActivities, type Activities } from '../activities';
 import { createOctokit } from '../activities/github';
@@ -45,33 +46,54 @@ export interface SimEnvironment {
   close(): Promise<void>;
 }
 
-export async function startSimEnvironment(options: SimEnvironmentOptions): Promise<SimEnvironment> {
-  const scenario = typeof options.scenario === 'string' ? await loadScenario(options.scenario) : options.scenario;
-  const base = options.runbook ?? (await loadRunbookConfig());
-  const runbook = options.adjustRunbook ? options.adjustRunbook(base) : base;
+/** What the GitOps side needs of a cluster: apply a manifest as Argo CD would, and report health. */
+export interface GitOpsCluster {
+  apply(manifest: string): void | Promise<void>;
+  health(): 'Healthy' | 'Progressing' | 'Degraded';
+}
+
+export interface GitOpsSystems {
+  github: GitHubSim;
+  argo: ArgoSim;
+  slack: SlackSim;
+  tokens: { github: string; argo: string; slack: string };
+  /** The production activities with real clients pointed at the simulators and at `kubeConfig`. */
+  activities(kubeConfig: KubeConfig, verifyPollIntervalMs: number): Activities;
+  close(): Promise<void>;
+}
+
+/**
+ * The simulated GitHub (seeded as the cluster runs: Git and the cluster agree, as after the last
+ * Argo sync), Argo CD (its sync applies the manifest at the base branch to `cluster`) and Slack,
+ * wired as the real systems are. Without Argo sync in the runbook a merge reaches the cluster
+ * directly, standing in for Argo CD's automated sync.
+ */
+export async function startGitOpsSystems(options: {
+  runbook: RunbookConfig;
+  live: { replicas: number; restartedAt: string | null };
+  git?: SimEnvironmentOptions['git'];
+  cluster: GitOpsCluster;
+}): Promise<GitOpsSystems> {
+  const { runbook, cluster } = options;
   const tokens = {
     github: 'ghp_simulatedGitHubToken000000000000000000',
     argo: 'argocd-simulated-token',
     slack: 'xoxb-000000000000-simulated-slack-token',
   };
-
-  const kube = await startKubeSim(scenario);
-  const live = kube.snapshot();
   const github = await GitHubSim.start({
     owner: runbook.gitops.owner,
     repo: runbook.gitops.repo,
     token: tokens.github,
     defaultBranch: runbook.gitops.baseBranch,
-    // Git and the cluster agree at the start, as after the last Argo sync.
-    replicas: options.git?.replicas ?? live.replicas,
-    restartedAt: live.templateAnnotations[RESTARTED_AT_ANNOTATION] ?? null,
+    replicas: options.git?.replicas ?? options.live.replicas,
+    restartedAt: options.live.restartedAt,
     ...(options.git?.kafkaBootstrap ? { kafkaBootstrap: options.git.kafkaBootstrap } : {}),
   });
 
   const applyFromGit = async () => {
     const manifest = await github.fileAt(runbook.gitops.baseBranch, runbook.gitops.deploymentPath);
     if (manifest === null) throw new Error(`${runbook.gitops.deploymentPath} is missing on ${runbook.gitops.baseBranch}`);
-    kube.applyDeployment(parse(manifest) as object);
+    await cluster.apply(manifest);
   };
 
   const argo = await startArgoSim({
@@ -85,40 +107,67 @@ export async function startSimEnvironment(options: SimEnvironmentOptions): Promi
           if (manifest === null || revision === null) throw new Error('desired manifest not found in Git');
           return { manifest, revision };
         },
-        apply: (manifest) => kube.applyDeployment(parse(manifest) as object),
-        health: () => {
-          const snapshot = kube.snapshot();
-          const ready = snapshot.pods.filter((p) => p.ready).length;
-          return ready === snapshot.replicas && ready === snapshot.pods.length ? 'Healthy' : 'Degraded';
-        },
+        apply: (manifest) => cluster.apply(manifest),
+        health: () => cluster.health(),
       },
     ],
   });
 
   const slack = await startSlackSim({ token: tokens.slack });
 
-  // Without Argo sync in the runbook, stand in for Argo CD's automated sync: a merge reaches the cluster.
   if (!runbook.argo?.enabled) github.onMerge(() => applyFromGit());
 
-  const activities = createActivities({
-    kubeConfig: kubeconfigFor(kube),
-    // GitHub's own pacing of writes (secondary rate limits) does not apply to the simulator.
-    github: { octokit: createOctokit({ baseUrl: github.url, token: tokens.github, throttle: false }) },
-    argo: { baseUrl: argo.url, token: tokens.argo, pollIntervalMs: 100 },
-    slack: { client: createSlackClient({ token: tokens.slack, apiUrl: slack.apiUrl }) },
-    verifyPollIntervalMs: options.verifyPollIntervalMs ?? 250,
+  return {
+    github,
+    argo,
+    slack,
+    tokens,
+    activities: (kubeConfig, verifyPollIntervalMs) =>
+      createActivities({
+        kubeConfig,
+        // GitHub's own pacing of writes (secondary rate limits) does not apply to the simulator.
+        github: { octokit: createOctokit({ baseUrl: github.url, token: tokens.github, throttle: false }) },
+        argo: { baseUrl: argo.url, token: tokens.argo, pollIntervalMs: 100 },
+        slack: { client: createSlackClient({ token: tokens.slack, apiUrl: slack.apiUrl }) },
+        verifyPollIntervalMs,
+      }),
+    close: async () => {
+      await Promise.allSettled([github.close(), argo.close(), slack.close()]);
+    },
+  };
+}
+
+export async function startSimEnvironment(options: SimEnvironmentOptions): Promise<SimEnvironment> {
+  const scenario = typeof options.scenario === 'string' ? await loadScenario(options.scenario) : options.scenario;
+  const base = options.runbook ?? (await loadRunbookConfig());
+  const runbook = options.adjustRunbook ? options.adjustRunbook(base) : base;
+
+  const kube = await startKubeSim(scenario);
+  const live = kube.snapshot();
+  const systems = await startGitOpsSystems({
+    runbook,
+    live: { replicas: live.replicas, restartedAt: live.templateAnnotations[RESTARTED_AT_ANNOTATION] ?? null },
+    git: options.git,
+    cluster: {
+      apply: (manifest) => kube.applyDeployment(parse(manifest) as object),
+      health: () => {
+        const snapshot = kube.snapshot();
+        const ready = snapshot.pods.filter((p) => p.ready).length;
+        return ready === snapshot.replicas && ready === snapshot.pods.length ? 'Healthy' : 'Degraded';
+      },
+    },
   });
 
   return {
     kube,
-    github,
-    argo,
-    slack,
+    github: systems.github,
+    argo: systems.argo,
+    slack: systems.slack,
     runbook,
-    activities,
-    tokens,
+    activities: systems.activities(kubeconfigFor(kube), options.verifyPollIntervalMs ?? 250),
+    tokens: systems.tokens,
     close: async () => {
-      await Promise.allSettled([kube.close(), github.close(), argo.close(), slack.close()]);
+      await Promise.allSettled([kube.close(), systems.close()]);
     },
   };
 }
