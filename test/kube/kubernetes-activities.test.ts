@@ -5,7 +5,7 @@
  * pods/proxy into the pod network, the Kafka credential check, the ConfigMap, rollout status, and the
  * named failures of a wrong name, a wrong token and a server that is gone.
  */
-import { KubeConfig } from '@kubernetes/client-node';
+import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKubernetesActivities, type KubernetesActivities } from '../../activities/kubernetes';
 import { clusterAccessOf, tokenKubeconfigYaml } from '../../devstack/control-plane/kubeconfig';
@@ -76,6 +76,20 @@ describe.each([
     expect(await kube.getConfigMapValue(s.target, 'KAFKA_BOOTSTRAP')).toBe('kafka-kafka-bootstrap.kafka:9092');
     expect(await kube.getConfigMapValue(s.target, 'NOPE')).toBeNull();
     expect(await kube.rolloutStatus(s.target)).toMatchObject({ complete: false, replicas: 1, updatedReplicas: 1, availableReplicas: 0, restartedAt: '2026-01-01T09:14:00Z' });
+  });
+});
+
+describe('the Strimzi KafkaUser of the test bed', () => {
+  it('carries the operator\'s status (Ready, username, the Secret it wrote); a scenario without the Secret has no KafkaUser', async () => {
+    const present = await seeded('kafka-auth');
+    const api = present.admin.makeApiClient(CustomObjectsApi);
+    const user = (await api.getNamespacedCustomObject({ group: 'kafka.strimzi.io', version: 'v1beta2', plural: 'kafkausers', namespace: present.namespace, name: 'torghut-ws' })) as {
+      status?: { conditions?: Array<{ type: string; status: string }>; secret?: string; username?: string };
+    };
+    expect(user.status).toMatchObject({ secret: 'torghut-ws', username: 'torghut-ws', conditions: [{ type: 'Ready', status: 'True' }] });
+    const missing = await seeded('kafka-secret-missing');
+    await expect(api.getNamespacedCustomObject({ group: 'kafka.strimzi.io', version: 'v1beta2', plural: 'kafkausers', namespace: missing.namespace, name: 'torghut-ws' })).rejects.toMatchObject({ code: 404 });
+    expect(await createKubernetesActivities(missing.admin).checkSecret(missing.target)).toEqual({ name: 'torghut-ws', exists: false, keys: [] });
   });
 });
 

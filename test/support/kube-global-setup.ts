@@ -7,7 +7,8 @@
  * With AGENTRUNS_KUBECONFIG set nothing is started: the (read-only) smoke test runs against that
  * cluster instead (vitest.config.ts then selects only test/kube/smoke.test.ts).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
 import { ensureKubeBinaries } from '../../devstack/control-plane/binaries';
@@ -19,7 +20,10 @@ declare module 'vitest' {
   export interface ProvidedContext {
     /** `local`: the control plane started here; `external`: the cluster of AGENTRUNS_KUBECONFIG. */
     kubeMode: 'local' | 'external';
+    /** The admin kubeconfig (YAML) of the local control plane; empty in `external` mode. */
     kubeAdminKubeconfig: string;
+    /** The path of AGENTRUNS_KUBECONFIG in `external` mode (loaded as a file: relative paths in it resolve). */
+    kubeExternalKubeconfig: string;
     kubePodNetworkSocket: string;
     kubeletCertFile: string;
     kubeletKeyFile: string;
@@ -29,8 +33,10 @@ declare module 'vitest' {
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const external = process.env.AGENTRUNS_KUBECONFIG;
   if (external) {
+    if (!existsSync(external)) throw new Error(`AGENTRUNS_KUBECONFIG=${external} does not exist`);
     project.provide('kubeMode', 'external');
-    project.provide('kubeAdminKubeconfig', readFileSync(external, 'utf8'));
+    project.provide('kubeExternalKubeconfig', resolve(external));
+    project.provide('kubeAdminKubeconfig', '');
     project.provide('kubePodNetworkSocket', '');
     project.provide('kubeletCertFile', '');
     project.provide('kubeletKeyFile', '');
@@ -53,6 +59,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
         `(etcd ${t.etcdMs} ms, kube-apiserver ${t.apiserverMs} ms, kube-controller-manager ${t.controllerManagerMs} ms); pod network ${network.cidr} in ${network.namespace}`,
     );
     project.provide('kubeMode', 'local');
+    project.provide('kubeExternalKubeconfig', '');
     project.provide('kubeAdminKubeconfig', plane.adminKubeconfigYaml);
     project.provide('kubePodNetworkSocket', network.socket);
     project.provide('kubeletCertFile', plane.certs.kubeletCert);

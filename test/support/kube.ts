@@ -5,7 +5,7 @@
  * namespace `torghut` rewritten to the test's).
  */
 import { randomBytes } from 'node:crypto';
-import { CoreV1Api, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { inject } from 'vitest';
 import { kubeConfigFromYaml, serviceAccountKubeConfig } from '../../devstack/control-plane/kubeconfig';
 import { applyObjects, inNamespace, readManifests } from '../../devstack/real-cluster/manifests';
@@ -25,7 +25,15 @@ export const WORKER_ACCOUNT = { namespace: 'agentruns', name: 'agentruns' };
 export const isExternalCluster = (): boolean => inject('kubeMode') === 'external';
 
 export function adminKubeConfig(): KubeConfig {
+  if (isExternalCluster()) throw new Error('no admin access to an external cluster (AGENTRUNS_KUBECONFIG): only the read-only smoke test runs there');
   return kubeConfigFromYaml(inject('kubeAdminKubeconfig'));
+}
+
+/** The kubeconfig of AGENTRUNS_KUBECONFIG, loaded as kubectl would (its current context). */
+export function externalKubeConfig(): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromFile(inject('kubeExternalKubeconfig'));
+  return kc;
 }
 
 export function uniqueNamespace(prefix: string): string {
