@@ -1,8 +1,9 @@
 // Installs what the README's two commands need on a fresh clone, so neither needs a separate step:
-// the locked npm packages when missing or older than package-lock.json, and with --browser Debian's
-// Chromium for the Temporal Web UI test (.ci/system-deps). The Temporal CLI is found or built by the
-// code that starts the dev server (devstack/temporal-dev-server.ts).
-import { execSync } from 'node:child_process';
+// the locked npm packages when missing or older than package-lock.json, and with --browser the
+// system packages of the test suite (.ci/system-deps): Debian's Chromium for the Temporal Web UI
+// test, etcd-server and iproute2 for the kube tests. The Temporal CLI and the kube binaries are found
+// or built by the code that starts them (devstack/temporal-dev-server.ts, devstack/control-plane).
+import { execSync, spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 
 const marker = 'node_modules/.package-lock.json';
@@ -11,7 +12,8 @@ if (stale) {
   console.error('[agentruns] installing npm packages (npm ci)…');
   execSync('npm ci --no-audit --no-fund', { stdio: 'inherit' });
 }
-if (process.argv.includes('--browser') && !existsSync('/usr/bin/chromium')) {
-  console.error('[agentruns] installing Chromium for the browser test (.ci/system-deps)…');
+const has = (command) => spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
+if (process.argv.includes('--browser') && !(existsSync('/usr/bin/chromium') && (process.env.ETCD || has('etcd')) && has('ip'))) {
+  console.error('[agentruns] installing system packages for the tests: chromium, etcd-server, iproute2 (.ci/system-deps)…');
   execSync('bash .ci/system-deps', { stdio: 'inherit' });
 }
