@@ -10,7 +10,7 @@
  * that need a control plane fail, they never skip.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cacheDir, onPath } from '../tools';
@@ -66,6 +66,20 @@ export function ensureKubeBinaries(log: (line: string) => void = (l) => console.
   return { etcd, kubeApiserver: get('kube-apiserver'), kubeControllerManager: get('kube-controller-manager') };
 }
 
+/** The k8s.io/kubernetes version the wrapper module pins (its go.mod), e.g. v1.36.3. */
+export function pinnedKubernetesVersion(): string {
+  const m = /^\s*k8s\.io\/kubernetes\s+(v\d+\.\d+\.\d+\S*)/m.exec(readFileSync(join(KUBE_BUILD_DIR, 'go.mod'), 'utf8'));
+  if (!m) throw new Error(`${KUBE_BUILD_DIR}go.mod does not require k8s.io/kubernetes`);
+  return m[1]!;
+}
+
+/** Stamps the version the binaries report (`--version`, the API server's /version), as the release build does. */
+function versionLdflags(version: string): string {
+  const [major, minor] = version.replace(/^v/, '').split('.');
+  const pkg = 'k8s.io/component-base/version';
+  return `-ldflags=-X ${pkg}.gitVersion=${version} -X ${pkg}.gitMajor=${major} -X ${pkg}.gitMinor=${minor} -X ${pkg}.gitTreeState=clean`;
+}
+
 function buildKubeBinaries(names: KubeBinary[], log: (line: string) => void): void {
   const go = onPath('go');
   const bin = join(cacheDir(), 'bin');
@@ -79,13 +93,14 @@ function buildKubeBinaries(names: KubeBinary[], log: (line: string) => void): vo
   const packages = names.map((name) => PACKAGES[name]);
   const started = Date.now();
   log(`[agentruns] building ${names.join(', ')} from ${KUBE_BUILD_DIR} (go build, a few minutes on two cores, once)`);
-  const result = spawnSync(go, ['build', '-trimpath', '-o', `${bin}/`, ...packages], {
+  const ldflags = versionLdflags(pinnedKubernetesVersion());
+  const result = spawnSync(go, ['build', '-trimpath', ldflags, '-o', `${bin}/`, ...packages], {
     cwd: KUBE_BUILD_DIR,
     env: { ...process.env, GOFLAGS: `${process.env.GOFLAGS ?? ''} -buildvcs=false`.trim() },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   if (result.status !== 0) {
-    throw new Error(`could not build ${names.join(', ')}: (cd ${KUBE_BUILD_DIR} && go build -trimpath -o ${bin}/ ${packages.join(' ')}) exited with ${result.status ?? result.signal}`);
+    throw new Error(`could not build ${names.join(', ')}: (cd ${KUBE_BUILD_DIR} && go build -trimpath '${ldflags}' -o ${bin}/ ${packages.join(' ')}) exited with ${result.status ?? result.signal}`);
   }
   log(`[agentruns] built ${names.join(', ')} in ${Math.round((Date.now() - started) / 1000)} s`);
 }
