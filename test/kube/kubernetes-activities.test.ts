@@ -5,7 +5,7 @@
  * pods/proxy into the pod network, the Kafka credential check, the ConfigMap, rollout status, and the
  * named failures of a wrong name, a wrong token and a server that is gone.
  */
-import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKubernetesActivities, type KubernetesActivities } from '../../activities/kubernetes';
 import { clusterAccessOf, tokenKubeconfigYaml } from '../../devstack/control-plane/kubeconfig';
@@ -118,6 +118,15 @@ describe('log limits, probe failures and API failures on the real server', () =>
     const slow = await createKubernetesActivities(hung.admin).probePods({ ...hung.target, probeTimeoutMs: 700 });
     expect(Date.now() - started).toBeLessThan(4000);
     expect(slow.find((p) => p.path === '/readyz')).toMatchObject({ status: null, error: 'timed out after 700ms' });
+  });
+
+  it('direct probes (health.directBaseUrl) reach the pod address itself, without the API server', async () => {
+    const s = await seeded('kafka-metadata');
+    const [pod] = (await s.admin.makeApiClient(CoreV1Api).listNamespacedPod({ namespace: s.namespace })).items;
+    const direct = { ...s.target, health: { ...s.target.health, directBaseUrl: `http://${pod!.status!.podIP!}:8080` } };
+    const probes = await createKubernetesActivities(s.admin).probePods(direct);
+    expect(probes.map((p) => [p.path, p.status])).toEqual([['/healthz', 200], ['/readyz', 503]]);
+    expect(JSON.parse(probes[1]!.body)).toMatchObject({ error_class: 'kafka_metadata' });
   });
 
   it('a wrong name is a non-retryable NotFoundError; a bad token NotAllowedError; a server that is gone a retryable UpstreamError', async () => {
