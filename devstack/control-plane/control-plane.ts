@@ -86,9 +86,23 @@ async function waitFor(what: string, process: GroupProcess, deadline: number, ch
   }
 }
 
-/** Starts etcd, kube-apiserver and kube-controller-manager; resolves once the API server is ready. */
+/**
+ * Starts etcd, kube-apiserver and kube-controller-manager; resolves once the API server is ready.
+ * A free port can be taken by someone else before the process binds it: that start is retried
+ * (twice) on fresh ports; any other failure is final.
+ */
 export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
   const binaries = options.binaries ?? ensureKubeBinaries();
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startOnce(binaries, options);
+    } catch (err) {
+      if (attempt >= 3 || !/address already in use/i.test((err as Error).message)) throw err;
+    }
+  }
+}
+
+async function startOnce(binaries: ControlPlaneBinaries, options: ControlPlaneOptions): Promise<ControlPlane> {
   const dir = mkdtempSync(join(tmpdir(), 'agentruns-kube-'));
   const dataDir = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'agentruns-etcd-'));
   const processes: GroupProcess[] = [];
