@@ -81,6 +81,8 @@ export class TestKubelet {
   private readonly pods = new Map<string, OwnedPod>();
   private readonly replicaSets = new Map<string, number>();
   private baseRevision = 0;
+  /** Pods that existed when the kubelet started: the scenario's seeded pods. */
+  private readonly seededPods = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private loop: Promise<void> = Promise.resolve();
   private stopped = false;
@@ -109,6 +111,8 @@ export class TestKubelet {
     const logs = await startLogServer(this.options.servingCert, (namespace, pod) => this.logsOf(namespace, pod));
     this.closeLogs = () => logs.close();
     this.deleteNode = await registerNode(this.options.kubeConfig, this.nodeName, logs.port);
+    const existing = await this.core.listNamespacedPod({ namespace: this.options.namespace });
+    for (const pod of existing.items) this.seededPods.add(pod.metadata?.uid ?? '');
     const sets = await this.apps.listNamespacedReplicaSet({ namespace: this.options.namespace });
     this.baseRevision = Math.max(0, ...sets.items.map((rs) => Number(rs.metadata?.annotations?.[REVISION_ANNOTATION] ?? 0)));
     this.schedule(0);
@@ -242,6 +246,7 @@ export class TestKubelet {
     const siblings = [...this.pods.values()].filter((p) => p.name.startsWith(`${rsName ?? ''}-`)).map((p) => p.name).sort();
     const behaviour = podBehaviour(this.options.scenario, {
       rollouts: Math.max(0, revision - this.baseRevision),
+      seededPod: this.seededPods.has(owned.uid),
       index: Math.max(0, siblings.indexOf(owned.name)),
       replicas: deployment.spec?.replicas ?? 1,
       now: new Date(),

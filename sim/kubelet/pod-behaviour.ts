@@ -24,6 +24,11 @@ export interface PodBehaviour {
 export interface PodPlacement {
   /** Rollouts since the scenario was seeded (0: the seeded ReplicaSet). */
   rollouts: number;
+  /**
+   * The pod existed when the scenario was seeded: it started `startedSecondsAgo` with the
+   * scenario's restarts. A later pod of the seeded ReplicaSet (a replacement) starts now.
+   */
+  seededPod: boolean;
   /** Position of the pod among its ReplicaSet's pods (readyCount makes the first N ready). */
   index: number;
   /** spec.replicas of the Deployment when the pod starts. */
@@ -63,8 +68,8 @@ export function podBehaviour(scenario: Scenario, placement: PodPlacement): PodBe
     cured,
     phase,
     ready,
-    restarts: seeded ? scenario.pods.restarts : 0,
-    startedAt: seeded ? new Date(placement.now.getTime() - scenario.pods.startedSecondsAgo * 1000) : placement.now,
+    restarts: placement.seededPod ? scenario.pods.restarts : 0,
+    startedAt: placement.seededPod ? new Date(placement.now.getTime() - scenario.pods.startedSecondsAgo * 1000) : placement.now,
     answers,
     logs: condition.logs,
     relapsedLogs: base.logs,

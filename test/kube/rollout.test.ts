@@ -44,11 +44,12 @@ describe('a rolling restart on the real Deployment controller (RollingUpdate, ma
     const oldName = oldPod!.metadata!.name!;
 
     // The new pod "pulls its image" for a while: the rollout is half way.
-    s.kubelet.timing.startDelayMs = 4000;
+    s.kubelet.timing.startDelayMs = 8000;
     await createKubernetesActivities(s.admin).patchRestartedAt(s.target, '2026-02-09T14:30:00Z');
     const during = await eventually('a second ReplicaSet with a pod beside the old one', async () => {
       const pods = await kube.listPods(s.target);
-      return pods.length === 2 && (await kube.getDeploymentFacts(s.target)).podScope?.replicaSet?.revision === 2 ? pods : undefined;
+      const halfWay = pods.length === 2 && pods[0]!.phase === 'Pending' && !pods[1]!.ignored?.includes('Terminating');
+      return halfWay && (await kube.getDeploymentFacts(s.target)).podScope?.replicaSet?.revision === 2 ? pods : undefined;
     });
     expect(during[0]).toMatchObject({ phase: 'Pending', ready: false });
     expect(during[0]!.ignored).toBeUndefined();
@@ -107,8 +108,8 @@ describe('Evicted and Completed pods stay listed (nothing garbage-collects them)
     const before = await diagnoseAndClassify(kube, s);
     expect(before.classification.class).toBe('alpaca_406_second_connection');
     const pods = before.diagnosis.pods.ok ? before.diagnosis.pods.value : [];
-    expect(names(pods)).toEqual([third, second, first]);
-    expect(pods.map((p) => p.ignored)).toEqual([undefined, 'Completed', 'Failed (Evicted)']);
+    expect(names(pods)[0]).toBe(third);
+    expect(Object.fromEntries(pods.map((p) => [p.name, p.ignored]))).toEqual({ [third]: undefined, [second]: 'Completed', [first]: 'Failed (Evicted)' });
     expect(before.diagnosis.logs.ok && before.diagnosis.logs.value.pod).toBe(third);
     // One pod, not three: no "3 pods found (expected 1)" note suggesting a replica drift.
     expect(before.classification.notes.join('\n')).not.toMatch(/pods found \(expected 1\)/);
@@ -118,6 +119,10 @@ describe('Evicted and Completed pods stay listed (nothing garbage-collects them)
     expect(verification).toMatchObject({ ok: true, detail: expect.stringMatching(/1 pod of ReplicaSet torghut-ws-\w+; 2 old or finished pods ignored$/) });
     expect(await labelled(s)).toHaveLength(3);
     const after = await kube.listPods(s.target);
-    expect(after.map((p) => p.ignored)).toEqual([undefined, expect.stringMatching(/^old ReplicaSet .*, Completed$/), expect.stringMatching(/^old ReplicaSet .*, Failed \(Evicted\)$/)]);
+    expect(after[0]!.ignored).toBeUndefined();
+    expect(Object.fromEntries(after.slice(1).map((p) => [p.name, p.ignored]))).toEqual({
+      [second]: expect.stringMatching(/^old ReplicaSet .*, Completed$/),
+      [first]: expect.stringMatching(/^old ReplicaSet .*, Failed \(Evicted\)$/),
+    });
   });
 });
