@@ -87,6 +87,7 @@ interface SimEvent {
   count: number;
   first: Date;
   last: Date;
+  api?: 'core/v1' | 'events.k8s.io/v1';
 }
 
 interface Condition {
@@ -450,7 +451,7 @@ export class KubeSim implements KubeEndpoint {
       const last = new Date(now.getTime() - e.secondsAgo * 1000);
       const first = new Date(last.getTime() - (e.count - 1) * 30_000);
       const message = e.message.replaceAll('{replicaset}', this.rsName()).replaceAll('{pod}', this.pods[0]?.name ?? '');
-      return { uid: this.objectUid(kind, name), kind, name, type: e.type, reason: e.reason, message, count: e.count, first, last };
+      return { uid: this.objectUid(kind, name), kind, name, type: e.type, reason: e.reason, message, count: e.count, first, last, api: e.api };
     });
   }
 
@@ -1096,19 +1097,38 @@ export class KubeSim implements KubeEndpoint {
     };
   }
 
+  /** An event as the core/v1 API shows it; one written through events.k8s.io/v1 keeps that shape. */
   private eventObject(e: SimEvent, i: number): Record<string, unknown> {
-    return {
+    const common = {
       kind: 'Event',
       apiVersion: 'v1',
       metadata: { name: `${e.name}.${createHash('sha1').update(`${e.uid}/${i}`).digest('hex').slice(0, 16)}`, namespace: this.scenario.namespace, creationTimestamp: iso(e.first) },
       involvedObject: { kind: e.kind, name: e.name, namespace: this.scenario.namespace, uid: e.uid, apiVersion: e.kind === 'Pod' ? 'v1' : 'apps/v1' },
       reason: e.reason,
       message: e.message,
+      type: e.type,
+    };
+    if (e.api === 'events.k8s.io/v1') {
+      const micro = (d: Date) => d.toISOString().replace(/Z$/, '000Z');
+      const component = e.kind === 'Pod' ? 'kubelet' : 'deployment-controller';
+      return {
+        ...common,
+        source: {},
+        eventTime: micro(e.first),
+        ...(e.count > 1 ? { series: { count: e.count, lastObservedTime: micro(e.last) } } : {}),
+        reportingComponent: component,
+        reportingInstance: e.kind === 'Pod' ? this.scenario.pods.nodeName : `${component}-0`,
+        action: 'Probing',
+        firstTimestamp: null,
+        lastTimestamp: null,
+      };
+    }
+    return {
+      ...common,
       source: { component: e.kind === 'Pod' ? 'kubelet' : 'deployment-controller' },
       firstTimestamp: iso(e.first),
       lastTimestamp: iso(e.last),
       count: e.count,
-      type: e.type,
     };
   }
 }

@@ -44,6 +44,11 @@ const eventSchema = z
     object: z.string().default('pod'),
     count: z.number().int().min(1).default(1),
     secondsAgo: z.number().int().min(0).default(60),
+    /**
+     * Which API wrote it: core/v1 (`count`, `lastTimestamp`) or events.k8s.io/v1, as newer
+     * components write them (`eventTime`, a `series` when it repeated, no `lastTimestamp`).
+     */
+    api: z.enum(['core/v1', 'events.k8s.io/v1']).default('core/v1'),
   })
   .strict();
 

@@ -35,7 +35,7 @@ const eventName = (ref: ObjectRef) => `${ref.name}.${randomBytes(8).toString('he
 const microTime = (at: Date): Date => at.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z') as unknown as Date;
 
 /** A core/v1 Event as a scenario describes it, `secondsAgo` before `now`, repeated `count` times 30 s apart. */
-export function legacyEvent(namespace: string, ref: ObjectRef, event: Omit<ScenarioEvent, 'object'>, now: Date): CoreV1Event {
+export function legacyEvent(namespace: string, ref: ObjectRef, event: Omit<ScenarioEvent, 'object' | 'api'>, now: Date): CoreV1Event {
   const last = new Date(now.getTime() - event.secondsAgo * 1000);
   const first = new Date(last.getTime() - (event.count - 1) * 30_000);
   return {
@@ -67,7 +67,8 @@ export function seriesEvent(
     kind: 'Event',
     metadata: { name: eventName(ref), namespace },
     eventTime: microTime(first),
-    series: { count: event.count, lastObservedTime: microTime(last) },
+    // The API server refuses a series of fewer than two occurrences.
+    ...(event.count > 1 ? { series: { count: event.count, lastObservedTime: microTime(last) } } : {}),
     reportingController: `agentruns.test/${REPORTERS[ref.kind] ?? 'controller'}`,
     reportingInstance: 'agentruns-test',
     action: 'Probing',

@@ -5,7 +5,8 @@
  * the GitOps manifest itself (sim/github.ts's deployment.yaml, its namespace rewritten) with the
  * scenario's replicas and restartedAt, server-side applied by `argocd-controller`. The real
  * Deployment and ReplicaSet controllers create the ReplicaSet and pods; a test kubelet (sim/kubelet)
- * plays them; then the scenario's events are written about the real objects and uids. Resolves once
+ * plays them; then the scenario's events are written about the real objects and uids (through
+ * core/v1 or events.k8s.io/v1, as the scenario says). Resolves once
  * the pods and the Deployment's status show the scenario's state.
  */
 import { AppsV1Api, CoreV1Api, type KubeConfig, type V1Deployment, type V1Pod } from '@kubernetes/client-node';
@@ -16,7 +17,7 @@ import type { PodNetworkClient } from '../../sim/kubelet/pod-network';
 import type { Scenario } from '../../sim/scenario';
 import { createKafkaUser, ensureKafkaUserCrd } from './kafka-user';
 import { applyObjects, parseManifests } from './manifests';
-import { createEvents, legacyEvent, type ObjectRef } from './scenario-events';
+import { createEvents, createSeriesEvents, legacyEvent, seriesEvent, type ObjectRef } from './scenario-events';
 
 /** The field manager of everything the (simulated) Argo CD applies. */
 export const ARGO_FIELD_MANAGER = 'argocd-controller';
@@ -130,11 +131,15 @@ export async function seedScenario(admin: KubeConfig, scenario: Scenario, option
       const [kind = object, ...rest] = object.split('/');
       return { kind, name: rest.join('/'), ...(kind === 'KafkaUser' && kafkaUserUid ? { uid: kafkaUserUid } : {}) };
     };
-    const events = scenario.events.map((event) => {
-      const message = event.message.replaceAll('{replicaset}', refs.replicaset!.name).replaceAll('{pod}', refs.pod!.name);
-      return legacyEvent(namespace, resolve(event.object), { ...event, message }, now);
-    });
-    await createEvents(admin, namespace, events);
+    const message = (text: string) => text.replaceAll('{replicaset}', refs.replicaset!.name).replaceAll('{pod}', refs.pod!.name);
+    const legacy = scenario.events.filter((e) => e.api === 'core/v1');
+    await createEvents(admin, namespace, legacy.map((event) => legacyEvent(namespace, resolve(event.object), { ...event, message: message(event.message) }, now)));
+    const newer = scenario.events.filter((e) => e.api === 'events.k8s.io/v1');
+    await createSeriesEvents(
+      admin,
+      namespace,
+      newer.map((e) => seriesEvent(namespace, resolve(e.object), { type: e.type, reason: e.reason, note: message(e.message), count: e.count, secondsAgo: e.secondsAgo, firstSecondsAgo: e.secondsAgo + (e.count - 1) * 30 }, now)),
+    );
 
     await kubelet.settled();
     await waitForDeploymentStatus(admin, namespace, name);

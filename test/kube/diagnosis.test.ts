@@ -78,6 +78,12 @@ describe.concurrent('every scenario diagnosed on the real API server classifies 
       const statuses = (probes: typeof real.diagnosis.probes.value) => probes.map((p) => `${p.path} ${p.status}`).sort();
       expect(statuses(real.diagnosis.probes.value)).toEqual(statuses(expected.diagnosis.probes.value));
     }
+    // The scenario's events about the Deployment and its pods, core/v1 or events.k8s.io/v1 (a series), on both.
+    const own = scenario.events.filter((e) => /^(pod(\/\d+)?|deployment|replicaset)$/.test(e.object));
+    for (const d of [real.diagnosis, expected.diagnosis]) {
+      if (!d.events.ok) continue;
+      for (const e of own) expect(d.events.value).toContainEqual(expect.objectContaining({ reason: e.reason, count: e.count, type: e.type }));
+    }
     // The evidence says which ReplicaSet's pods were looked at.
     expect(real.classification.evidence.map((e) => e.text).join('\n')).toMatch(/of the current ReplicaSet torghut-ws-\w+ \(revision 1\) considered/);
     for (const secret of scenario.secretsInLogs) expect(JSON.stringify(real)).not.toContain(secret);
