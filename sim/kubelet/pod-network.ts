@@ -4,9 +4,10 @@
  * itself, and their traffic never leaves this machine.
  *
  * Set-up (root, `ip` from iproute2): a namespace `agentruns-<random>`, a veth pair whose host end
- * gets 198.18.N.1/24 and whose other end gets 198.18.N.2/24 inside the namespace, and the pod
- * addresses 198.18.N.10–254 on the namespace's loopback. N is a /24 of the RFC 2544 benchmarking
- * block 198.18.0.0/15 that no route or address of this machine uses yet. The namespace has no other
+ * gets P.1/24 and whose other end gets P.2/24 inside the namespace, and the pod addresses
+ * P.10–254 on the namespace's loopback. P is a /24 of the RFC 2544 benchmarking block
+ * 198.18.0.0/15 (198.18.x or 198.19.x; 198.19.255 is the test API server's Service range) that no
+ * route or address of this machine uses yet. The namespace has no other
  * interface and no default route: a pod address answers only from inside it. The pods' health port
  * is pod-server.ts, run inside the namespace with `ip netns exec` and controlled over a Unix socket
  * (PodNetworkClient). Stopping it removes the namespace, which removes the veth pair; an exit hook
