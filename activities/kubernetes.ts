@@ -55,7 +55,7 @@ export const PARTIAL_OBJECT_METADATA = 'application/json;as=PartialObjectMetadat
 export const PROBE_BODY_LIMIT = 4096;
 /** Events are listed in pages of this size (the API server's own default cap is 500)… */
 const EVENTS_PAGE_SIZE = 500;
-/** …and at most this many pages (10 000 events), newest kept after sorting. */
+/** …and at most this many pages (10 000 events; the API lists by name, so beyond that some are missed). */
 const EVENTS_MAX_PAGES = 20;
 export const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
 const POD_TEMPLATE_HASH = 'pod-template-hash';
