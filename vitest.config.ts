@@ -1,9 +1,15 @@
 import { defineConfig } from 'vitest/config';
 
-// Three projects: pure unit tests; contract tests that hold our artifacts to real components and
+// Four projects: pure unit tests; contract tests that hold our artifacts to real components and
 // published API descriptions (promtool on the alert rule, GitHub's OpenAPI and Argo CD's swagger on
-// the simulators) without Temporal; and integration / end-to-end tests that share ONE real Temporal
-// dev server started by test/support/temporal-global-setup.ts (never a mock of Temporal).
+// the simulators) without Temporal; integration / end-to-end tests that share ONE real Temporal dev
+// server started by test/support/temporal-global-setup.ts (never a mock of Temporal); and `kube`, the
+// Kubernetes behaviour on ONE real control plane (etcd, kube-apiserver, kube-controller-manager)
+// started by test/support/kube-global-setup.ts, with its own Temporal dev server for the GitOps
+// restart end to end. With AGENTRUNS_KUBECONFIG=<file> the kube project instead runs only the
+// read-only smoke test against that cluster.
+const smokeCluster = process.env.AGENTRUNS_KUBECONFIG;
+
 export default defineConfig({
   test: {
     projects: [
@@ -28,6 +34,16 @@ export default defineConfig({
           include: ['test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts'],
           environment: 'node',
           globalSetup: ['test/support/temporal-global-setup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+        },
+      },
+      {
+        test: {
+          name: 'kube',
+          include: smokeCluster ? ['test/kube/smoke.test.ts'] : ['test/kube/**/*.test.ts'],
+          environment: 'node',
+          globalSetup: smokeCluster ? ['test/support/kube-global-setup.ts'] : ['test/support/kube-global-setup.ts', 'test/support/temporal-global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 180_000,
         },

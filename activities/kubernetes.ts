@@ -3,6 +3,15 @@
  * probes, Kafka credentials, configmap value, rollout status) and the one emergency write (the
  * restartedAt patch of `kubectl rollout restart`).
  *
+ * Pods are scoped to the Deployment's current ReplicaSet (the highest `deployment.kubernetes.io/revision`
+ * among the ReplicaSets it controls, matched by `pod-template-hash`): on a real cluster the pods of
+ * earlier ReplicaSets keep the Deployment's labels while they terminate, and Evicted or Completed
+ * pods stay listed. Those are reported with the reason they are ignored, and never probed, tailed or
+ * counted. When the ReplicaSets cannot be read every running pod of the selector counts, and the
+ * facts say so. Events are read page by page (`continue`), matched to the Deployment, its
+ * ReplicaSets and their pods by name and uid, and ordered by time (the API lists them by name);
+ * `events.k8s.io/v1` events count by `series.count` and date by `series.lastObservedTime`.
+ *
  * Thin adapters over `@kubernetes/client-node` 1.x (object-parameter API). Client failures become the
  * named failures of ./errors (404 NotFoundError, 401/403 NotAllowedError, network/5xx UpstreamError
  * retryable). Log lines and probe bodies are redacted before they leave an activity. No Secret is
@@ -22,9 +31,11 @@ import {
   type KubeConfig,
   type V1Deployment,
   type V1Pod,
+  type V1ReplicaSet,
 } from '@kubernetes/client-node';
 import type { ApplicationFailure } from '@temporalio/common';
 import {
+  consideredPods,
   RESTARTED_AT_ANNOTATION,
   type DeploymentFacts,
   type DiagnosisTarget,
@@ -33,7 +44,9 @@ import {
   type LogTail,
   type MissingSecret,
   type PodFacts,
+  type PodScope,
   type ProbeResult,
+  type ReplicaSetRef,
 } from '../domain/diagnosis';
 import { absentKafkaUser, KAFKA_USER_RESOURCE, kafkaUserFacts, kafkaUserNotFound, missingSecretOfContainer } from '../domain/kafka-credentials';
 import { redact, redactLines } from '../domain/redact';
@@ -41,8 +54,12 @@ import { failureFromStatus, namedFailure } from './errors';
 
 /** Probe bodies are evidence, not payload: keep the first 4 KiB. */
 export const PROBE_BODY_LIMIT = 4096;
-/** Upper bound of events fetched from the API server before filtering to the target's objects. */
-const EVENTS_FETCH_LIMIT = 500;
+/** Events are listed in pages of this size (the API server's own default cap is 500)… */
+const EVENTS_PAGE_SIZE = 500;
+/** …and at most this many pages (10 000 events; the API lists by name, so beyond that some are missed). */
+const EVENTS_MAX_PAGES = 20;
+export const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
+const POD_TEMPLATE_HASH = 'pod-template-hash';
 
 export interface RolloutStatus {
   observedGeneration: number;
@@ -54,6 +71,8 @@ export interface RolloutStatus {
   /** The same test as `kubectl rollout status`: observed, all updated, old gone, all available. */
   complete: boolean;
   restartedAt: string | null;
+  /** The current ReplicaSet whose pods verification probes (absent when not read). */
+  podScope?: PodScope;
 }
 
 /** The slice of a runbook config the Kubernetes activities need. */
@@ -105,8 +124,16 @@ const isNotFound = (err: unknown): boolean => err instanceof ApiException && err
 
 // ---- mapping of API objects to domain facts ---------------------------------------------------
 
-const toIso = (value: Date | string | undefined): string | undefined =>
-  value === undefined ? undefined : value instanceof Date ? value.toISOString() : value;
+/**
+ * One timestamp format, so that times sort as strings: client-node leaves some fields (a series'
+ * MicroTime `lastObservedTime`, six fractional digits) as the server's text.
+ */
+const toIso = (value: Date | string | undefined): string | undefined => {
+  if (value === undefined) return undefined;
+  if (value instanceof Date) return value.toISOString();
+  const parsed = Date.parse(value);
+  return Number.isNaN(parsed) ? value : new Date(parsed).toISOString();
+};
 
 export function deploymentFacts(d: V1Deployment): DeploymentFacts {
   return {
@@ -149,6 +176,7 @@ export function rolloutStatusOf(d: V1Deployment): RolloutStatus {
 
 export function podFacts(pod: V1Pod, now: Date): PodFacts {
   const startedAt = toIso(pod.status?.startTime);
+  const owner = pod.metadata?.ownerReferences?.find((o) => o.kind === 'ReplicaSet' && o.controller);
   return {
     name: pod.metadata?.name ?? '',
     phase: pod.status?.phase ?? 'Unknown',
@@ -156,11 +184,43 @@ export function podFacts(pod: V1Pod, now: Date): PodFacts {
     restarts: (pod.status?.containerStatuses ?? []).reduce((sum, c) => sum + c.restartCount, 0),
     ...(startedAt ? { startedAt, ageSeconds: Math.max(0, Math.round((now.getTime() - Date.parse(startedAt)) / 1000)) } : {}),
     ...(pod.spec?.nodeName ? { nodeName: pod.spec.nodeName } : {}),
+    ...(owner ? { replicaSet: owner.name } : {}),
   };
 }
 
-const eventTime = (e: CoreV1Event): string | undefined =>
-  toIso(e.lastTimestamp) ?? toIso(e.eventTime) ?? toIso(e.firstTimestamp) ?? toIso(e.metadata.creationTimestamp);
+/** Why a pod says nothing about the Deployment as it is now, or undefined when it does. */
+export function ignoredBecause(pod: V1Pod, scope: PodScope): string | undefined {
+  const reasons: string[] = [];
+  const current = scope.replicaSet;
+  const hash = pod.metadata?.labels?.[POD_TEMPLATE_HASH];
+  if (current && hash !== current.podTemplateHash) {
+    const owner = pod.metadata?.ownerReferences?.find((o) => o.kind === 'ReplicaSet' && o.controller)?.name;
+    reasons.push(`old ReplicaSet ${owner ?? (hash ? `(pod-template-hash ${hash})` : '(none)')}`);
+  }
+  if (pod.metadata?.deletionTimestamp) reasons.push('Terminating');
+  const phase = pod.status?.phase;
+  if (phase === 'Failed') reasons.push(pod.status?.reason ? `Failed (${pod.status.reason})` : 'Failed');
+  if (phase === 'Succeeded') reasons.push('Completed');
+  return reasons.length > 0 ? reasons.join(', ') : undefined;
+}
+
+/** The ReplicaSets a Deployment controls, and the current one (highest revision, then newest). */
+export function currentReplicaSet(deployment: V1Deployment, sets: V1ReplicaSet[]): { owned: V1ReplicaSet[]; current: ReplicaSetRef | null } {
+  const uid = deployment.metadata?.uid;
+  const owned = sets.filter((rs) => rs.metadata?.ownerReferences?.some((o) => o.controller && o.kind === 'Deployment' && o.uid === uid));
+  const revision = (rs: V1ReplicaSet) => Number(rs.metadata?.annotations?.[REVISION_ANNOTATION] ?? 0) || 0;
+  const created = (rs: V1ReplicaSet) => toIso(rs.metadata?.creationTimestamp) ?? '';
+  const [newest] = [...owned].sort((a, b) => revision(b) - revision(a) || created(b).localeCompare(created(a)));
+  const hash = newest?.metadata?.labels?.[POD_TEMPLATE_HASH];
+  return {
+    owned,
+    current: newest && hash ? { name: newest.metadata?.name ?? '', podTemplateHash: hash, revision: revision(newest) } : null,
+  };
+}
+
+/** When an event last happened: events.k8s.io/v1 series first, then the core/v1 fields. */
+export const eventTime = (e: CoreV1Event): string | undefined =>
+  toIso(e.series?.lastObservedTime) ?? toIso(e.lastTimestamp) ?? toIso(e.eventTime) ?? toIso(e.firstTimestamp) ?? toIso(e.metadata.creationTimestamp);
 
 function eventFact(e: CoreV1Event): EventFact {
   const at = eventTime(e);
@@ -169,17 +229,40 @@ function eventFact(e: CoreV1Event): EventFact {
     reason: e.reason ?? '',
     message: redact(e.message ?? ''),
     object: `${e.involvedObject.kind ?? '?'}/${e.involvedObject.name ?? '?'}`,
-    count: e.count ?? 1,
+    count: e.series?.count ?? e.count ?? 1,
     ...(at ? { lastTimestamp: at } : {}),
   };
 }
 
-/** Events about the Deployment, its ReplicaSets (`name-hash`) and their pods (`name-hash-id`). */
-function concernsTarget(e: CoreV1Event, deployment: string, podNames: Set<string>): boolean {
-  const { kind, name = '' } = e.involvedObject;
-  if (kind === 'Deployment') return name === deployment;
-  if (kind === 'ReplicaSet') return name.startsWith(`${deployment}-`);
-  if (kind === 'Pod') return podNames.has(name) || name.startsWith(`${deployment}-`);
+/** What is known of the target's objects, to tell its events from others' (same names, other uids). */
+export interface TargetObjects {
+  deployment: string;
+  deploymentUid?: string;
+  /** ReplicaSets of the Deployment by name → uid; null when they could not be read. */
+  replicaSets: Map<string, string | undefined> | null;
+  /** Pods of the selector by name → uid. */
+  pods: Map<string, string | undefined>;
+}
+
+const sameUid = (known: string | undefined, seen: string | undefined): boolean => !known || !seen || known === seen;
+
+/**
+ * Events about the Deployment, its ReplicaSets and their pods. A uid on the event must be the
+ * object's (a deleted and re-created object of the same name is another object); a pod that no
+ * longer exists counts when its name is one of the Deployment's ReplicaSets' (`<rs>-<id>`).
+ */
+export function concernsTarget(e: CoreV1Event, target: TargetObjects): boolean {
+  const { kind, name = '', uid } = e.involvedObject;
+  if (kind === 'Deployment') return name === target.deployment && sameUid(target.deploymentUid, uid);
+  if (kind === 'ReplicaSet') {
+    if (!target.replicaSets) return name.startsWith(`${target.deployment}-`);
+    return target.replicaSets.has(name) && sameUid(target.replicaSets.get(name), uid);
+  }
+  if (kind === 'Pod') {
+    if (target.pods.has(name)) return sameUid(target.pods.get(name), uid);
+    const prefixes = target.replicaSets ? [...target.replicaSets.keys()] : [target.deployment];
+    return prefixes.some((prefix) => name.startsWith(`${prefix}-`));
+  }
   return false;
 }
 
@@ -304,37 +387,103 @@ export function createKubernetesActivities(kc: KubeConfig, options: KubernetesAc
   const readDeployment = (t: DiagnosisTarget): Promise<V1Deployment> =>
     kube(`read ${deploymentName(t)}`, () => apps.readNamespacedDeployment({ name: t.deployment, namespace: t.namespace }));
 
+  interface Scoped {
+    scope: PodScope;
+    deploymentUid?: string;
+    /** The Deployment's ReplicaSets (name → uid); null when unknown. */
+    replicaSets: Map<string, string | undefined> | null;
+  }
+
+  /** The Deployment's current ReplicaSet, or why it is unknown (then every running pod counts). */
+  async function scopeOf(t: DiagnosisTarget, known?: V1Deployment): Promise<Scoped> {
+    let deployment: V1Deployment;
+    try {
+      deployment = known ?? (await readDeployment(t));
+    } catch (err) {
+      return { scope: { replicaSet: null, fallback: `the Deployment could not be read: ${(err as Error).message}` }, replicaSets: null };
+    }
+    const deploymentUid = deployment.metadata?.uid;
+    try {
+      const sets = await kube(`list replicasets ${t.namespace}/${t.podSelector}`, () =>
+        apps.listNamespacedReplicaSet({ namespace: t.namespace, labelSelector: t.podSelector }),
+      );
+      const { owned, current } = currentReplicaSet(deployment, sets.items);
+      const replicaSets = new Map(owned.map((rs) => [rs.metadata?.name ?? '', rs.metadata?.uid]));
+      const scope: PodScope = current ? { replicaSet: current } : { replicaSet: null, fallback: 'the Deployment has no ReplicaSet yet' };
+      return { scope, deploymentUid, replicaSets };
+    } catch (err) {
+      return { scope: { replicaSet: null, fallback: `its ReplicaSets could not be read: ${(err as Error).message}` }, deploymentUid, replicaSets: null };
+    }
+  }
+
   async function getDeploymentFacts(t: DiagnosisTarget): Promise<DeploymentFacts> {
-    return deploymentFacts(await readDeployment(t));
+    const deployment = await readDeployment(t);
+    const { scope } = await scopeOf(t, deployment);
+    return { ...deploymentFacts(deployment), podScope: scope };
   }
 
-  /** Pods of the target, not-ready first, newest first. */
-  async function listPods(t: DiagnosisTarget): Promise<PodFacts[]> {
-    const list = await kube(`list pods ${t.namespace}/${t.podSelector}`, () =>
-      core.listNamespacedPod({ namespace: t.namespace, labelSelector: t.podSelector }),
-    );
+  /** Every pod of the selector as facts — considered ones first (not ready, then newest), then the ignored. */
+  async function scopedPods(t: DiagnosisTarget): Promise<Scoped & { pods: PodFacts[]; raw: V1Pod[] }> {
+    const [scoped, list] = await Promise.all([
+      scopeOf(t),
+      kube(`list pods ${t.namespace}/${t.podSelector}`, () => core.listNamespacedPod({ namespace: t.namespace, labelSelector: t.podSelector })),
+    ]);
     const at = now();
-    return list.items.map((pod) => podFacts(pod, at)).sort(byInterest);
+    const facts = list.items.map((pod): PodFacts => {
+      const ignored = ignoredBecause(pod, scoped.scope);
+      return { ...podFacts(pod, at), ...(ignored ? { ignored } : {}) };
+    });
+    const considered = consideredPods(facts).sort(byInterest);
+    const ignored = facts.filter((p) => p.ignored).sort((a, b) => (b.startedAt ?? '').localeCompare(a.startedAt ?? ''));
+    return { ...scoped, pods: [...considered, ...ignored], raw: list.items };
   }
 
-  /** Events of the deployment, its ReplicaSets and pods; newest first, at most eventsLimit. */
+  /**
+   * Pods of the target: those of the current ReplicaSet that still run, not-ready first, newest
+   * first; then the ignored ones (old ReplicaSets, Terminating, Evicted, Completed) with the reason.
+   */
+  async function listPods(t: DiagnosisTarget): Promise<PodFacts[]> {
+    return (await scopedPods(t)).pods;
+  }
+
+  /** Every event of the namespace, page by page. */
+  async function allEvents(namespace: string): Promise<CoreV1Event[]> {
+    const items: CoreV1Event[] = [];
+    let token: string | undefined;
+    for (let page = 0; page < EVENTS_MAX_PAGES; page += 1) {
+      const list = await kube(`list events in ${namespace}`, () => core.listNamespacedEvent({ namespace, limit: EVENTS_PAGE_SIZE, _continue: token }));
+      items.push(...list.items);
+      token = list.metadata?._continue;
+      if (!token) break;
+    }
+    return items;
+  }
+
+  /** Events of the deployment, its ReplicaSets and their pods (uids matched); newest first, at most eventsLimit. */
   async function listEvents(t: DiagnosisTarget): Promise<EventFact[]> {
-    const pods = await listPods(t);
-    const list = await kube(`list events in ${t.namespace}`, () =>
-      core.listNamespacedEvent({ namespace: t.namespace, limit: EVENTS_FETCH_LIMIT }),
-    );
-    const podNames = new Set(pods.map((p) => p.name));
-    return list.items
-      .filter((e) => concernsTarget(e, t.deployment, podNames))
+    const [scoped, events] = await Promise.all([scopedPods(t), allEvents(t.namespace)]);
+    const objects: TargetObjects = {
+      deployment: t.deployment,
+      deploymentUid: scoped.deploymentUid,
+      replicaSets: scoped.replicaSets,
+      pods: new Map(scoped.raw.map((pod) => [pod.metadata?.name ?? '', pod.metadata?.uid])),
+    };
+    return events
+      .filter((e) => concernsTarget(e, objects))
       .sort((a, b) => (eventTime(b) ?? '').localeCompare(eventTime(a) ?? ''))
       .slice(0, t.eventsLimit)
       .map(eventFact);
   }
 
-  /** The log tail of the most interesting pod (not ready, else newest), redacted line by line. */
+  /** The log tail of the most interesting pod of the current ReplicaSet (not ready, else newest), redacted line by line. */
   async function tailLogs(t: DiagnosisTarget): Promise<LogTail> {
-    const [pod] = await listPods(t);
-    if (!pod) throw namedFailure('NotFoundError', `no pods match ${t.podSelector} in ${t.namespace}`);
+    const { pods, scope } = await scopedPods(t);
+    const [pod] = consideredPods(pods);
+    if (!pod) {
+      if (pods.length === 0) throw namedFailure('NotFoundError', `no pods match ${t.podSelector} in ${t.namespace}`);
+      const of = scope.replicaSet ? ` of the current ReplicaSet ${scope.replicaSet.name}` : '';
+      throw namedFailure('NotFoundError', `no running pod${of} in ${t.namespace}: ${pods.map((p) => `${p.name} (${p.ignored})`).join(', ')}`);
+    }
     const text = await kube(`read log of pod ${t.namespace}/${pod.name}`, () =>
       core.readNamespacedPodLog({
         name: pod.name,
@@ -360,9 +509,9 @@ export function createKubernetesActivities(kc: KubeConfig, options: KubernetesAc
     }
   }
 
-  /** Liveness and readiness of every pod (pods/proxy), or of the direct URL when configured. */
+  /** Liveness and readiness of every pod of the current ReplicaSet (pods/proxy), or of the direct URL when configured. */
   async function probePods(t: DiagnosisTarget): Promise<ProbeResult[]> {
-    const targets = t.health.directBaseUrl ? [new URL(t.health.directBaseUrl).host] : (await listPods(t)).map((p) => p.name);
+    const targets = t.health.directBaseUrl ? [new URL(t.health.directBaseUrl).host] : consideredPods(await listPods(t)).map((p) => p.name);
     const paths = [t.health.livenessPath, t.health.readinessPath];
     return Promise.all(targets.flatMap((pod) => paths.map((path) => probe(t, pod, path))));
   }
@@ -411,7 +560,9 @@ export function createKubernetesActivities(kc: KubeConfig, options: KubernetesAc
   }
 
   async function rolloutStatus(t: DiagnosisTarget): Promise<RolloutStatus> {
-    return rolloutStatusOf(await readDeployment(t));
+    const deployment = await readDeployment(t);
+    const { scope } = await scopeOf(t, deployment);
+    return { ...rolloutStatusOf(deployment), podScope: scope };
   }
 
   /**

@@ -1,17 +1,21 @@
 /**
  * Verification after a restart, as the runbook's checklist: the rollout carrying our restartedAt is
- * complete (observed generation caught up, updated and available replicas as desired) and every new
- * pod answers its readiness path with 200 — within the timeout, polled with heartbeats. The workflow
- * calls it in short windows until its own verification deadline (see ./waits.ts).
+ * complete (observed generation caught up, updated and available replicas as desired) and every pod
+ * of the current ReplicaSet answers its readiness path with 200 — within the timeout, polled with
+ * heartbeats. Pods of the old ReplicaSets that still terminate, and Evicted or Completed pods, are
+ * left out (and counted in the detail): on a real cluster they keep the Deployment's labels. The
+ * workflow calls it in short windows until its own verification deadline (see ./waits.ts).
  */
 import { heartbeat } from './context';
 import { rest } from './waits';
-import type { DiagnosisTarget, ProbeResult } from '../domain/diagnosis';
+import { consideredPods, type DiagnosisTarget, type PodFacts, type ProbeResult } from '../domain/diagnosis';
 import type { VerificationRecord } from '../domain/incident';
 import type { RolloutStatus } from './kubernetes';
 
 export interface VerifyDeps {
   rolloutStatus(target: DiagnosisTarget): Promise<RolloutStatus>;
+  listPods(target: DiagnosisTarget): Promise<PodFacts[]>;
+  /** Probes the pods of the current ReplicaSet only. */
   probePods(target: DiagnosisTarget): Promise<ProbeResult[]>;
 }
 
@@ -25,23 +29,37 @@ export interface VerifyInput {
   pollIntervalMs?: number;
 }
 
-/** One look at the cluster: null when verified, otherwise what is still missing. */
-async function check(deps: VerifyDeps, input: VerifyInput): Promise<string | null> {
+/** Which pods were looked at: "pod(s) of ReplicaSet X (N old or finished pods ignored)". */
+function scopeText(rollout: RolloutStatus, pods: PodFacts[]): string {
+  const considered = consideredPods(pods).length;
+  const ignored = pods.length - considered;
+  const rs = rollout.podScope?.replicaSet;
+  const of = rs ? `of ReplicaSet ${rs.name}` : `(current ReplicaSet unknown${rollout.podScope?.fallback ? `: ${rollout.podScope.fallback}` : ''})`;
+  return `${considered} pod${considered === 1 ? '' : 's'} ${of}${ignored > 0 ? `; ${ignored} old or finished pod${ignored === 1 ? '' : 's'} ignored` : ''}`;
+}
+
+/** One look at the cluster: `done` when verified, otherwise what is still missing. */
+async function check(deps: VerifyDeps, input: VerifyInput): Promise<{ done: boolean; detail: string }> {
   const rollout = await deps.rolloutStatus(input.target);
+  const waiting = (detail: string) => ({ done: false, detail });
   if (rollout.restartedAt !== input.restartedAt) {
-    return `the Deployment does not carry restartedAt=${input.restartedAt} yet (has ${rollout.restartedAt ?? 'none'}): waiting for the change to reach the cluster`;
+    return waiting(`the Deployment does not carry restartedAt=${input.restartedAt} yet (has ${rollout.restartedAt ?? 'none'}): waiting for the change to reach the cluster`);
   }
   if (!rollout.complete) {
-    return `rollout in progress: generation ${rollout.observedGeneration}/${rollout.generation}, updated ${rollout.updatedReplicas}, available ${rollout.availableReplicas} of ${rollout.replicas}`;
+    return waiting(`rollout in progress: generation ${rollout.observedGeneration}/${rollout.generation}, updated ${rollout.updatedReplicas}, available ${rollout.availableReplicas} of ${rollout.replicas}`);
   }
-  if (input.expectReady === false) return null;
-  const readiness = (await deps.probePods(input.target)).filter((p) => p.path === input.target.health.readinessPath);
-  if (readiness.length === 0) return 'no pod answered the readiness probe';
+  const pods = await deps.listPods(input.target);
+  if (input.expectReady === false) {
+    return { done: true, detail: `rollout with restartedAt=${input.restartedAt ?? 'none'} complete: ${scopeText(rollout, pods)}` };
+  }
+  const path = input.target.health.readinessPath;
+  const readiness = (await deps.probePods(input.target)).filter((p) => p.path === path);
+  if (readiness.length === 0) return waiting(`no pod answered the readiness probe (${scopeText(rollout, pods)})`);
   const failing = readiness.filter((p) => p.status !== 200);
   if (failing.length > 0) {
-    return failing.map((p) => `${p.pod} ${input.target.health.readinessPath} → ${p.status ?? 'unreachable'} ${p.body.slice(0, 200)}`).join('; ');
+    return waiting(`${failing.map((p) => `${p.pod} ${path} → ${p.status ?? 'unreachable'} ${p.body.slice(0, 200)}`).join('; ')} (${scopeText(rollout, pods)})`);
   }
-  return null;
+  return { done: true, detail: `rollout complete and ${path} 200 on every new pod: ${scopeText(rollout, pods)}` };
 }
 
 export function createVerifyActivities(deps: VerifyDeps) {
@@ -50,22 +68,14 @@ export function createVerifyActivities(deps: VerifyDeps) {
       const deadline = Date.now() + input.timeoutMs;
       const interval = input.pollIntervalMs ?? 2000;
       for (;;) {
-        let missing: string | null;
+        let result: { done: boolean; detail: string };
         try {
-          missing = await check(deps, input);
+          result = await check(deps, input);
         } catch (err) {
-          missing = `cluster not answering: ${(err as Error).message}`;
+          result = { done: false, detail: `cluster not answering: ${(err as Error).message}` };
         }
-        if (missing === null) {
-          return {
-            ok: true,
-            checkedAt: new Date().toISOString(),
-            detail:
-            input.expectReady === false
-              ? `rollout with restartedAt=${input.restartedAt ?? 'none'} complete`
-              : `rollout complete and ${input.target.health.readinessPath} 200 on every new pod`,
-          };
-        }
+        if (result.done) return { ok: true, checkedAt: new Date().toISOString(), detail: result.detail };
+        const missing = result.detail;
         heartbeat(missing);
         const notYet = { ok: false, checkedAt: new Date().toISOString(), detail: missing };
         if (Date.now() + interval > deadline) return notYet;

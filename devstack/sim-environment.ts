@@ -9,6 +9,7 @@
  * at the simulators.
  */
 import { randomBytes } from 'node:crypto';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import { createActivities, type Activities } from '../activities';
 import { createOctokit } from '../activities/github';
@@ -52,35 +53,60 @@ export interface SimEnvironment {
   close(): Promise<void>;
 }
 
-export async function startSimEnvironment(options: SimEnvironmentOptions): Promise<SimEnvironment> {
-  const loaded = typeof options.scenario === 'string' ? await loadScenario(options.scenario) : options.scenario;
-  const base = options.runbook ?? (await loadRunbookConfig());
-  const runbook = options.adjustRunbook ? options.adjustRunbook(base) : base;
-  // The simulated cluster serves the runbook's namespace (tests give each incident its own target).
-  const scenario = { ...loaded, namespace: runbook.target.namespace };
+/** What the GitOps side needs of a cluster: apply a manifest as Argo CD would, and report health. */
+export interface GitOpsCluster {
+  apply(manifest: string): void | Promise<void>;
+  health(): 'Healthy' | 'Progressing' | 'Degraded';
+}
+
+export interface GitOpsSystems {
+  github: GitHubSim;
+  argo: ArgoSim;
+  slack: SlackSim;
+  tokens: { github: string; argo: string; slack: string };
+  /** AGENTRUNS_DECISION_KEY shared by these systems' worker activities and an ingress in front of them. */
+  decisionKey: string;
+  /** The production activities with real clients pointed at the simulators and at `kubeConfig`. */
+  activities(kubeConfig: KubeConfig, verifyPollIntervalMs: number): Activities;
+  close(): Promise<void>;
+}
+
+/**
+ * The simulated GitHub (seeded as the cluster runs: Git and the cluster agree, as after the last
+ * Argo sync), Argo CD (its sync applies the manifest at the base branch to `cluster`) and Slack,
+ * wired as the real systems are. Without Argo sync in the runbook a merge reaches the cluster
+ * directly, standing in for Argo CD's automated sync.
+ */
+export async function startGitOpsSystems(options: {
+  runbook: RunbookConfig;
+  live: { replicas: number; restartedAt: string | null };
+  git?: SimEnvironmentOptions['git'];
+  cluster: GitOpsCluster;
+  /** The Temporal Web UI the worker links to. */
+  temporalUiUrl?: string;
+  /** More runbooks the worker loads besides this one. */
+  extraRunbooks?: RunbookConfig[];
+}): Promise<GitOpsSystems> {
+  const { runbook, cluster } = options;
   const tokens = {
     github: 'ghp_simulatedGitHubToken000000000000000000',
     argo: 'argocd-simulated-token',
     slack: 'xoxb-000000000000-simulated-slack-token',
   };
-
-  const kube = await startKubeSim(scenario);
-  const live = kube.snapshot();
   const github = await GitHubSim.start({
     owner: runbook.gitops.owner,
     repo: runbook.gitops.repo,
     token: tokens.github,
     defaultBranch: runbook.gitops.baseBranch,
-    // Git and the cluster agree at the start, as after the last Argo sync.
-    replicas: options.git?.replicas ?? live.replicas,
-    restartedAt: live.templateAnnotations[RESTARTED_AT_ANNOTATION] ?? null,
+    replicas: options.git?.replicas ?? options.live.replicas,
+    restartedAt: options.live.restartedAt,
     ...(options.git?.kafkaBootstrap ? { kafkaBootstrap: options.git.kafkaBootstrap } : {}),
   });
 
   const applyFromGit = async () => {
     const manifest = await github.fileAt(runbook.gitops.baseBranch, runbook.gitops.deploymentPath);
     if (manifest === null) throw new Error(`${runbook.gitops.deploymentPath} is missing on ${runbook.gitops.baseBranch}`);
-    kube.applyDeployment(parse(manifest) as object);
+    await cluster.apply(manifest);
   };
 
   const argo = await startArgoSim({
@@ -94,45 +120,77 @@ export async function startSimEnvironment(options: SimEnvironmentOptions): Promi
           if (manifest === null || revision === null) throw new Error('desired manifest not found in Git');
           return { manifest, revision };
         },
-        apply: (manifest) => kube.applyDeployment(parse(manifest) as object),
-        health: () => {
-          const snapshot = kube.snapshot();
-          const ready = snapshot.pods.filter((p) => p.ready).length;
-          return ready === snapshot.replicas && ready === snapshot.pods.length ? 'Healthy' : 'Degraded';
-        },
+        apply: (manifest) => cluster.apply(manifest),
+        health: () => cluster.health(),
       },
     ],
   });
 
   const slack = await startSlackSim({ token: tokens.slack });
 
-  // Without Argo sync in the runbook, stand in for Argo CD's automated sync: a merge reaches the cluster.
   if (!runbook.argo?.enabled) github.onMerge(() => applyFromGit());
 
   const decisionKey = randomBytes(32).toString('hex');
-  const activities = createActivities({
-    runbooks: [runbook, ...(options.extraRunbooks ?? [])],
-    temporalUiUrl: options.temporalUiUrl,
+  return {
+    github,
+    argo,
+    slack,
+    tokens,
     decisionKey,
-    kubeConfig: kubeconfigFor(kube),
-    // GitHub's own pacing of writes (secondary rate limits) does not apply to the simulator.
-    github: { octokit: createOctokit({ baseUrl: github.url, token: tokens.github, throttle: false }) },
-    argo: { baseUrl: argo.url, token: tokens.argo, pollIntervalMs: 100 },
-    slack: { client: createSlackClient({ token: tokens.slack, apiUrl: slack.apiUrl }) },
-    verifyPollIntervalMs: options.verifyPollIntervalMs ?? 250,
+    activities: (kubeConfig, verifyPollIntervalMs) =>
+      createActivities({
+        runbooks: [runbook, ...(options.extraRunbooks ?? [])],
+        temporalUiUrl: options.temporalUiUrl,
+        decisionKey,
+        kubeConfig,
+        // GitHub's own pacing of writes (secondary rate limits) does not apply to the simulator.
+        github: { octokit: createOctokit({ baseUrl: github.url, token: tokens.github, throttle: false }) },
+        argo: { baseUrl: argo.url, token: tokens.argo, pollIntervalMs: 100 },
+        slack: { client: createSlackClient({ token: tokens.slack, apiUrl: slack.apiUrl }) },
+        verifyPollIntervalMs,
+      }),
+    close: async () => {
+      await Promise.allSettled([github.close(), argo.close(), slack.close()]);
+    },
+  };
+}
+
+export async function startSimEnvironment(options: SimEnvironmentOptions): Promise<SimEnvironment> {
+  const loaded = typeof options.scenario === 'string' ? await loadScenario(options.scenario) : options.scenario;
+  const base = options.runbook ?? (await loadRunbookConfig());
+  const runbook = options.adjustRunbook ? options.adjustRunbook(base) : base;
+  // The simulated cluster serves the runbook's namespace (tests give each incident its own target).
+  const scenario = { ...loaded, namespace: runbook.target.namespace };
+
+  const kube = await startKubeSim(scenario);
+  const live = kube.snapshot();
+  const systems = await startGitOpsSystems({
+    runbook,
+    live: { replicas: live.replicas, restartedAt: live.templateAnnotations[RESTARTED_AT_ANNOTATION] ?? null },
+    git: options.git,
+    temporalUiUrl: options.temporalUiUrl,
+    extraRunbooks: options.extraRunbooks,
+    cluster: {
+      apply: (manifest) => kube.applyDeployment(parse(manifest) as object),
+      health: () => {
+        const snapshot = kube.snapshot();
+        const ready = snapshot.pods.filter((p) => p.ready).length;
+        return ready === snapshot.replicas && ready === snapshot.pods.length ? 'Healthy' : 'Degraded';
+      },
+    },
   });
 
   return {
     kube,
-    github,
-    argo,
-    slack,
+    github: systems.github,
+    argo: systems.argo,
+    slack: systems.slack,
     runbook,
-    activities,
-    tokens,
-    decisionKey,
+    activities: systems.activities(kubeconfigFor(kube), options.verifyPollIntervalMs ?? 250),
+    tokens: systems.tokens,
+    decisionKey: systems.decisionKey,
     close: async () => {
-      await Promise.allSettled([kube.close(), github.close(), argo.close(), slack.close()]);
+      await Promise.allSettled([kube.close(), systems.close()]);
     },
   };
 }

@@ -7,37 +7,23 @@
  * and cannot be installed that way). The server starts on free ports with a SQLite file, is waited
  * for until it answers gRPC, and is stopped with its whole process group.
  *
- * The server runs in its own process group (so that stopping it also stops anything it started), which
- * also means nothing stops it when this process goes away. So while it runs: an `exit` hook kills its
- * group (a crash, `process.exit`, an uncaught exception), and so does Ctrl-C / SIGTERM / SIGHUP when
- * nothing else in the process handles that signal. Only SIGKILL of this process escapes both; for
- * that, with $AGENTRUNS_PID_DIR set, the server's pid is kept in
- * `$AGENTRUNS_PID_DIR/temporal-dev-server-<pid>.pid` while it runs, for an outer script (.ci/run) to
- * kill exactly that process group.
+ * The server runs in its own process group (so that stopping it also stops anything it started),
+ * guarded by ./process-group: killed when this process exits, and its pid kept in
+ * `$AGENTRUNS_PID_DIR/temporal-dev-server-<pid>.pid` while it runs, for .ci/run.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { constants, homedir } from 'node:os';
-import { delimiter, dirname, join } from 'node:path';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import { SEARCH_ATTRIBUTES } from '../domain/search-attributes';
+import { groupPidFile, guardProcessGroup, killGroup } from './process-group';
+import { cacheDir, freePort, onPath } from './tools';
+
+export { freePort } from './tools';
 
 export const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal@v1.5.1';
-
-function cacheDir(): string {
-  return process.env.AGENTRUNS_CACHE_DIR ?? join(homedir(), '.cache', 'agentruns');
-}
-
-function onPath(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    const candidate = join(dir, name);
-    if (dir && existsSync(candidate)) return candidate;
-  }
-  return undefined;
-}
 
 /** The path of a usable Temporal CLI, without installing anything. */
 export function findTemporalCli(): string | undefined {
@@ -75,18 +61,6 @@ export function ensureTemporalCli(log: (line: string) => void = (l) => console.e
     log(`[agentruns] go install exited with ${result.status ?? result.signal}`);
   }
   throw new Error(`could not build the Temporal CLI with: GOBIN=${gobin} go install ${TEMPORAL_CLI_MODULE}`);
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 export interface DevServerOptions {
@@ -132,7 +106,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   await once(child, 'spawn'); // rejects with the spawn error (ENOENT, EACCES)
   const pid = child.pid!;
-  const guard = guardProcessGroup(pid);
+  const guard = guardProcessGroup('temporal-dev-server', pid);
   child.once('exit', () => guard.release());
 
   const stop = async () => {
@@ -147,7 +121,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const address = `127.0.0.1:${port}`;
   const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
   try {
-    guard.writePidFile();
+    guard.writeRecord();
     for (;;) {
       if (child.exitCode !== null || child.signalCode !== null) {
         throw new Error(`temporal server start-dev exited with ${child.exitCode ?? child.signalCode}:\n${output}`);
@@ -171,75 +145,9 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   return { address, namespace, uiUrl: uiPort ? `http://127.0.0.1:${uiPort}` : null, process: child, stop };
 }
 
-/** Signals a process group; false when it no longer exists. */
-function killGroup(pid: number, signal: NodeJS.Signals): boolean {
-  try {
-    process.kill(-pid, signal);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** The name of the pid file of the dev server `pid` in $AGENTRUNS_PID_DIR (undefined when that is not set). */
 export function devServerPidFile(pid: number): string | undefined {
-  const dir = process.env.AGENTRUNS_PID_DIR;
-  return dir ? join(dir, `temporal-dev-server-${pid}.pid`) : undefined;
-}
-
-const TERMINATING_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-/** Process groups of the dev servers this process runs. */
-const guardedGroups = new Set<number>();
-
-/**
- * Ctrl-C (and SIGTERM, SIGHUP) would end this process without running `exit` hooks. When nothing else
- * listens for the signal, exit the way the default action would (128 + signal number), so that the
- * `exit` hooks stop the servers. When something else does (the CLI's "Ctrl-C stops the stack", the
- * test runner), it is that code's job to stop them; this handler stays out of its way.
- */
-const SIGNAL_GUARD = Symbol.for('agentruns.devServerSignalGuard');
-const onTerminatingSignal = Object.assign(
-  (signal: NodeJS.Signals): void => {
-    const others = process.listeners(signal).filter((listener) => !(SIGNAL_GUARD in listener));
-    if (others.length > 0) return;
-    process.exit(128 + (constants.signals[signal] ?? 0));
-  },
-  { [SIGNAL_GUARD]: true },
-);
-
-function guardProcessGroup(pid: number): { writePidFile(): void; release(): void } {
-  const pidFile = devServerPidFile(pid);
-  let released = false;
-  const removePidFile = () => {
-    if (pidFile) rmSync(pidFile, { force: true });
-  };
-  // Synchronous: this is all that runs when the process exits.
-  const onExit = () => {
-    killGroup(pid, 'SIGKILL');
-    try {
-      removePidFile();
-    } catch {
-      /* the process is exiting anyway */
-    }
-  };
-  process.on('exit', onExit);
-  if (guardedGroups.size === 0) for (const signal of TERMINATING_SIGNALS) process.on(signal, onTerminatingSignal);
-  guardedGroups.add(pid);
-  return {
-    writePidFile() {
-      if (!pidFile) return;
-      mkdirSync(dirname(pidFile), { recursive: true });
-      writeFileSync(pidFile, `${pid}\n`);
-    },
-    release() {
-      if (released) return;
-      released = true;
-      process.off('exit', onExit);
-      guardedGroups.delete(pid);
-      if (guardedGroups.size === 0) for (const signal of TERMINATING_SIGNALS) process.off(signal, onTerminatingSignal);
-      removePidFile();
-    },
-  };
+  return groupPidFile('temporal-dev-server', pid);
 }
 
 let runtimeInstalled = false;

@@ -29,6 +29,7 @@
  */
 import { procedureFor } from './classification';
 import type { Classification, ClassifierInput, Evidence, EvidenceSource, FailureClass } from './classification';
+import { consideredPods, describePodScope } from './diagnosis';
 import type { Diagnosis, EventFact, ProbeResult, SourceResult } from './diagnosis';
 import { kafkaCredentialFindings } from './kafka-credentials';
 import { parseReadiness } from './readiness';
@@ -593,7 +594,7 @@ function pickReadinessProbe(diagnosis: Diagnosis, readinessPath: string): ProbeR
   const probes = diagnosis.probes.value.filter((p) => p.path === readinessPath || p.path.split('?')[0] === readinessPath);
   if (probes.length === 0) return undefined;
   if (diagnosis.pods.ok) {
-    const pods = diagnosis.pods.value;
+    const pods = consideredPods(diagnosis.pods.value);
     for (const pod of [...pods.filter((p) => !p.ready), ...pods.filter((p) => p.ready)]) {
       const probe = probes.find((p) => p.pod === pod.name);
       if (probe) return probe;
@@ -634,7 +635,9 @@ export function classifyDiagnosis(diagnosis: Diagnosis, opts: ClassifyDiagnosisO
   const expected = opts.expectedReplicas;
   const readinessPath = opts.readinessPath ?? '/readyz';
   const deployment = diagnosis.deployment.ok ? diagnosis.deployment.value : null;
-  const pods = diagnosis.pods.ok ? diagnosis.pods.value : null;
+  // Pods of old ReplicaSets, Terminating, Evicted or Completed say nothing about the Deployment now.
+  const listedPods = diagnosis.pods.ok ? diagnosis.pods.value : null;
+  const pods = listedPods ? consideredPods(listedPods) : null;
   // Optional chaining: a diagnosis of a version-1 incident (in flight across the upgrade) has none.
   const credentials = diagnosis.kafkaCredentials?.ok ? diagnosis.kafkaCredentials.value : null;
   const kafkaUserName = opts.kafkaUser ?? credentials?.kafkaUser.name;
@@ -655,6 +658,9 @@ export function classifyDiagnosis(diagnosis: Diagnosis, opts: ClassifyDiagnosisO
         text: `condition ${condition.type}=${condition.status}${condition.reason ? ` (${condition.reason})` : ''}${condition.message ? `: ${condition.message}` : ''}`,
       });
     }
+  }
+  if (listedPods && (deployment?.podScope || listedPods.length > (pods?.length ?? 0))) {
+    extra.push({ source: 'pods', text: describePodScope(deployment?.podScope, listedPods) });
   }
   if (pods) {
     for (const pod of pods.slice(0, 3)) {

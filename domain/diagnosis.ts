@@ -26,6 +26,28 @@ export interface DeploymentFacts {
   /** spec.template.metadata.annotations */
   templateAnnotations: Record<string, string>;
   conditions: DeploymentCondition[];
+  /** Which pods the diagnosis considers (absent in diagnoses recorded before it existed). */
+  podScope?: PodScope;
+}
+
+/** The Deployment's current ReplicaSet: the one with the highest `deployment.kubernetes.io/revision`. */
+export interface ReplicaSetRef {
+  name: string;
+  podTemplateHash: string;
+  revision: number;
+}
+
+/**
+ * Which pods diagnosis and verification look at. On a real cluster the pods of earlier ReplicaSets
+ * keep the Deployment's labels while they terminate, and Evicted or Completed pods stay listed until
+ * something garbage-collects them: only the running pods of the current ReplicaSet say anything
+ * about the Deployment as it is now.
+ */
+export interface PodScope {
+  /** Null when the ReplicaSets could not be read: every pod matching the selector is considered. */
+  replicaSet: ReplicaSetRef | null;
+  /** Why the current ReplicaSet is unknown (replicaSet null). */
+  fallback?: string;
 }
 
 export interface PodFacts {
@@ -37,6 +59,31 @@ export interface PodFacts {
   /** Seconds since the pod started, at collection time. */
   ageSeconds?: number;
   nodeName?: string;
+  /** The ReplicaSet that owns the pod. */
+  replicaSet?: string;
+  /**
+   * Why the pod is not considered (an old ReplicaSet's, Terminating, Evicted, Completed); absent for
+   * the pods the diagnosis and verification look at.
+   */
+  ignored?: string;
+}
+
+/** The pods a diagnosis looks at: those not ignored (all pods of diagnoses recorded before scoping). */
+export function consideredPods(pods: PodFacts[]): PodFacts[] {
+  return pods.filter((pod) => !pod.ignored);
+}
+
+/** One evidence line: which ReplicaSet's pods were considered, and which pods were left out and why. */
+export function describePodScope(scope: PodScope | undefined, pods: PodFacts[]): string {
+  const considered = consideredPods(pods);
+  const ignored = pods.filter((pod) => pod.ignored);
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  const head = scope?.replicaSet
+    ? `${plural(considered.length, 'pod')} of the current ReplicaSet ${scope.replicaSet.name} (revision ${scope.replicaSet.revision}) considered`
+    : `${plural(considered.length, 'pod')} considered: current ReplicaSet unknown${scope?.fallback ? ` (${scope.fallback})` : ''}, every running pod of the selector counts`;
+  if (ignored.length === 0) return head;
+  const listed = ignored.slice(0, 5).map((pod) => `${pod.name}: ${pod.ignored}`).join('; ');
+  return `${head}; ${plural(ignored.length, 'pod')} ignored (${listed}${ignored.length > 5 ? '; …' : ''})`;
 }
 
 export interface EventFact {

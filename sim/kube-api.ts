@@ -3,7 +3,9 @@
  * API (paths, query parameters, content types, `Status` error objects) that `@kubernetes/client-node`
  * talks to it unchanged through an ordinary kubeconfig with a bearer token.
  *
- * Served: GET/PATCH apps/v1 Deployment; GET Pod list (labelSelector, limit) and Pod; GET pod log
+ * Served: GET/PATCH apps/v1 Deployment; GET apps/v1 ReplicaSet list (the current one and earlier
+ * ones, with their revisions); GET Pod list (labelSelector, limit) and Pod — including, as on a real
+ * cluster, pods of an earlier ReplicaSet still listed (scenario `oldPods`); GET pod log
  * (container, tailLines, limitBytes, previous); GET Events (fieldSelector, limit); GET ConfigMap;
  * GET pods/proxy (`{pod}:{port}/proxy/{path}`); GET the Strimzi KafkaUser
  * (kafka.strimzi.io/v1beta2, or 404 for the whole group when the scenario has no Strimzi). Every
@@ -67,6 +69,15 @@ interface SimPod {
   phase: string;
   ready: boolean;
   restarts: number;
+  /** A pod of an earlier ReplicaSet that is still listed (scenario `oldPods`). */
+  leftover?: 'Terminating' | 'Evicted' | 'Completed';
+}
+
+/** A ReplicaSet the Deployment has had: the last one is current. */
+interface SimReplicaSet {
+  hash: string;
+  revision: number;
+  createdAt: Date;
 }
 
 interface SimEvent {
@@ -79,6 +90,7 @@ interface SimEvent {
   count: number;
   first: Date;
   last: Date;
+  api?: 'core/v1' | 'events.k8s.io/v1';
 }
 
 interface Condition {
@@ -391,6 +403,9 @@ export class KubeSim implements KubeEndpoint {
   private scenario!: Scenario;
   private dep!: DeploymentState;
   private pods: SimPod[] = [];
+  /** Pods of earlier ReplicaSets still listed; never counted, probed or rolled. */
+  private leftovers: SimPod[] = [];
+  private replicaSets: SimReplicaSet[] = [];
   private events: SimEvent[] = [];
   private condition!: Condition;
   private cured = false;
@@ -446,8 +461,20 @@ export class KubeSim implements KubeEndpoint {
     this.rollouts = 0;
     this.cured = false;
     this.condition = this.baseCondition();
-    this.hash = kubeHash(`${scenario.deployment.name}/0/${stableJson(this.dep.templateAnnotations)}`, 10);
+    const revision = scenario.deployment.generation;
     const startedAt = new Date(now.getTime() - scenario.pods.startedSecondsAgo * 1000);
+    this.replicaSets = [];
+    this.leftovers = [];
+    if (scenario.oldPods.length > 0) {
+      this.hash = kubeHash(`${scenario.deployment.name}/-1/previous`, 10);
+      this.replicaSets.push({ hash: this.hash, revision: revision - 1, createdAt: new Date(startedAt.getTime() - 86_400_000) });
+      this.leftovers = scenario.oldPods.map((state) => {
+        const phase = state === 'Evicted' ? 'Failed' : state === 'Completed' ? 'Succeeded' : 'Running';
+        return { ...this.newPod(new Date(startedAt.getTime() - 86_400_000), 0, phase), leftover: state };
+      });
+    }
+    this.hash = kubeHash(`${scenario.deployment.name}/0/${stableJson(this.dep.templateAnnotations)}`, 10);
+    this.replicaSets.push({ hash: this.hash, revision, createdAt: startedAt });
     this.pods = Array.from({ length: this.dep.replicas }, () => this.newPod(startedAt, scenario.pods.restarts, scenario.pods.phase));
     this.refreshReadiness();
     this.events = scenario.events.map((e) => {
@@ -455,7 +482,7 @@ export class KubeSim implements KubeEndpoint {
       const last = new Date(now.getTime() - e.secondsAgo * 1000);
       const first = new Date(last.getTime() - (e.count - 1) * 30_000);
       const message = e.message.replaceAll('{replicaset}', this.rsName()).replaceAll('{pod}', this.pods[0]?.name ?? '');
-      return { uid: uid(`${kind}/${name}`), kind, name, type: e.type, reason: e.reason, message, count: e.count, first, last };
+      return { uid: this.objectUid(kind, name), kind, name, type: e.type, reason: e.reason, message, count: e.count, first, last, api: e.api };
     });
   }
 
@@ -549,6 +576,7 @@ export class KubeSim implements KubeEndpoint {
     this.readinessProbesSinceCure = 0;
     this.hash = kubeHash(`${this.scenario.deployment.name}/${this.rollouts}/${stableJson(this.dep.templateAnnotations)}`, 10);
     const now = this.now();
+    this.replicaSets.push({ hash: this.hash, revision: Number(this.dep.annotations['deployment.kubernetes.io/revision']), createdAt: now });
     this.pods = Array.from({ length: this.dep.replicas }, () => this.newPod(now, 0, 'Running'));
     this.refreshReadiness();
     this.recordRolloutEvents(now);
@@ -619,6 +647,15 @@ export class KubeSim implements KubeEndpoint {
     return { name, uid: uid(`pod/${name}`), hash: this.hash, ip: `10.244.3.${16 + (this.podCounter % 200)}`, startedAt, phase: podPhase, ready: false, restarts };
   }
 
+  /** The uid of the object an event is about, as the object itself carries it. */
+  private objectUid(kind: string, name: string): string {
+    const prefix = `${this.scenario.deployment.name}-`;
+    if (kind === 'Deployment' && name === this.scenario.deployment.name) return this.dep.uid;
+    if (kind === 'Pod') return uid(`pod/${name}`);
+    if (kind === 'ReplicaSet' && name.startsWith(prefix)) return uid(`rs/${name.slice(prefix.length)}`);
+    return uid(`${kind}/${name}`);
+  }
+
   private rsName(): string {
     return `${this.scenario.deployment.name}-${this.hash}`;
   }
@@ -636,7 +673,7 @@ export class KubeSim implements KubeEndpoint {
   }
 
   private addEvent(kind: string, name: string, type: string, reason: string, message: string, at: Date): void {
-    this.events.push({ uid: uid(`${kind}/${name}`), kind, name, type, reason, message, count: 1, first: at, last: at });
+    this.events.push({ uid: this.objectUid(kind, name), kind, name, type, reason, message, count: 1, first: at, last: at });
   }
 
   private recordRolloutEvents(at: Date): void {
@@ -709,8 +746,10 @@ export class KubeSim implements KubeEndpoint {
         if (!kafkaUserOf(this.scenario).crdInstalled || version !== 'v1beta2' || namespaces !== 'namespaces' || resource !== 'kafkausers' || seg.length !== 7) return undefined;
         return { methods: ['GET'], run: () => this.getKafkaUser(ns, name) };
       }
-      // /apis/apps/v1/namespaces/{ns}/deployments/{name}
-      if (group !== 'apps' || version !== 'v1' || namespaces !== 'namespaces' || resource !== 'deployments' || seg.length !== 7) return undefined;
+      // /apis/apps/v1/namespaces/{ns}/deployments/{name}, /apis/apps/v1/namespaces/{ns}/replicasets
+      if (group !== 'apps' || version !== 'v1' || namespaces !== 'namespaces') return undefined;
+      if (resource === 'replicasets' && seg.length === 6) return { methods: ['GET'], run: () => this.listReplicaSets(ns, q) };
+      if (resource !== 'deployments' || seg.length !== 7) return undefined;
       return {
         methods: ['GET', 'PATCH'],
         run: (method) => (method === 'PATCH' ? this.patchDeployment(ns, name, req, q) : this.getDeployment(ns, name)),
@@ -835,13 +874,22 @@ export class KubeSim implements KubeEndpoint {
   private listPods(namespace: string, q: URLSearchParams): Reply {
     this.fault('pods', 'pods', '');
     const matches = parseLabelSelector(q.get('labelSelector') ?? '');
-    const pods = namespace === this.scenario.namespace ? this.pods.filter(() => matches(this.scenario.deployment.labels)) : [];
+    const all = [...this.pods, ...this.leftovers];
+    const pods = namespace === this.scenario.namespace ? all.filter(() => matches(this.scenario.deployment.labels)) : [];
     const { items, continue: next } = page(pods.map((p) => this.podObject(p)), q);
     return json({ kind: 'PodList', apiVersion: 'v1', metadata: { resourceVersion: String(this.dep.resourceVersion), ...(next ? { continue: next } : {}) }, items });
   }
 
+  private listReplicaSets(namespace: string, q: URLSearchParams): Reply {
+    this.fault('replicasets', 'replicasets', '', 'apps');
+    const matches = parseLabelSelector(q.get('labelSelector') ?? '');
+    const sets = namespace === this.scenario.namespace ? this.replicaSets.filter(() => matches(this.scenario.deployment.labels)) : [];
+    const { items, continue: next } = page(sets.map((rs) => this.replicaSetObject(rs)), q);
+    return json({ kind: 'ReplicaSetList', apiVersion: 'apps/v1', metadata: { resourceVersion: String(this.dep.resourceVersion), ...(next ? { continue: next } : {}) }, items });
+  }
+
   private findPod(namespace: string, name: string): SimPod {
-    const pod = namespace === this.scenario.namespace ? this.pods.find((p) => p.name === name) : undefined;
+    const pod = namespace === this.scenario.namespace ? [...this.pods, ...this.leftovers].find((p) => p.name === name) : undefined;
     return pod ?? notFound('pods', name);
   }
 
@@ -873,7 +921,7 @@ export class KubeSim implements KubeEndpoint {
     const [name, port] = parts.length === 3 ? [parts[1]!, parts[2]!] : [parts[0]!, parts[1]];
     const pod = this.findPod(namespace, name);
     const targetPort = port ? Number(port) : this.scenario.port;
-    if (targetPort !== this.scenario.port || pod.phase !== 'Running') {
+    if (targetPort !== this.scenario.port || pod.phase !== 'Running' || pod.leftover) {
       return json(kubeStatus(503, `error trying to reach service: dial tcp ${pod.ip}:${targetPort}: connect: connection refused`), 503);
     }
     return this.podAnswer(pod, `/${rest.join('/')}`.replace(/^\/+/, '/'));
@@ -1018,24 +1066,35 @@ export class KubeSim implements KubeEndpoint {
   private podObject(pod: SimPod): Record<string, unknown> {
     const s = this.scenario;
     const started = iso(pod.startedAt);
-    const running = pod.phase === 'Running';
+    const running = pod.phase === 'Running' && pod.leftover === undefined;
+    const rs = `${s.deployment.name}-${pod.hash}`;
+    const finished = pod.leftover === 'Evicted' || pod.leftover === 'Completed';
+    const state = running
+      ? { running: { startedAt: started } }
+      : finished
+        ? { terminated: pod.leftover === 'Completed' ? { exitCode: 0, reason: 'Completed', startedAt: started } : { exitCode: 137, reason: 'Error', startedAt: started } }
+        : pod.leftover === 'Terminating'
+          ? { running: { startedAt: started } }
+          : { waiting: this.waitingState(pod) };
     return {
       kind: 'Pod',
       apiVersion: 'v1',
       metadata: {
         name: pod.name,
-        generateName: `${this.rsName()}-`,
+        generateName: `${rs}-`,
         namespace: s.namespace,
         uid: pod.uid,
         resourceVersion: String(this.dep.resourceVersion),
         creationTimestamp: started,
+        ...(pod.leftover === 'Terminating' ? { deletionTimestamp: iso(this.now()), deletionGracePeriodSeconds: 30 } : {}),
         labels: { ...s.deployment.labels, 'pod-template-hash': pod.hash },
         annotations: this.dep.templateAnnotations,
-        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: `${s.deployment.name}-${pod.hash}`, uid: uid(`rs/${pod.hash}`), controller: true, blockOwnerDeletion: true }],
+        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: rs, uid: uid(`rs/${pod.hash}`), controller: true, blockOwnerDeletion: true }],
       },
       spec: { nodeName: s.pods.nodeName, containers: [{ name: s.container, image: s.deployment.image, ports: [{ containerPort: s.port, protocol: 'TCP' }] }] },
       status: {
         phase: pod.phase,
+        ...(pod.leftover === 'Evicted' ? { reason: 'Evicted', message: 'The node was low on resource: memory. Threshold quantity: 100Mi, available: 91Mi.' } : {}),
         podIP: pod.ip,
         startTime: started,
         conditions: [
@@ -1052,7 +1111,7 @@ export class KubeSim implements KubeEndpoint {
             ready: pod.ready,
             started: running,
             restartCount: pod.restarts,
-            state: running ? { running: { startedAt: started } } : { waiting: this.waitingState(pod) },
+            state,
           },
         ],
       },
@@ -1064,19 +1123,66 @@ export class KubeSim implements KubeEndpoint {
     return waiting ? { reason: waiting.reason, ...(waiting.message ? { message: waiting.message } : {}) } : { reason: 'ContainerCreating' };
   }
 
-  private eventObject(e: SimEvent, i: number): Record<string, unknown> {
+  private replicaSetObject(rs: SimReplicaSet): Record<string, unknown> {
+    const s = this.scenario;
+    const current = rs.hash === this.hash;
+    const pods = current ? this.pods : [];
+    const ready = pods.filter((p) => p.ready).length;
     return {
+      kind: 'ReplicaSet',
+      apiVersion: 'apps/v1',
+      metadata: {
+        name: `${s.deployment.name}-${rs.hash}`,
+        namespace: s.namespace,
+        uid: uid(`rs/${rs.hash}`),
+        resourceVersion: String(this.dep.resourceVersion),
+        generation: 1,
+        creationTimestamp: iso(rs.createdAt),
+        labels: { ...s.deployment.labels, 'pod-template-hash': rs.hash },
+        annotations: { 'deployment.kubernetes.io/revision': String(rs.revision), 'deployment.kubernetes.io/desired-replicas': String(this.dep.replicas) },
+        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: s.deployment.name, uid: this.dep.uid, controller: true, blockOwnerDeletion: true }],
+      },
+      spec: {
+        replicas: current ? this.dep.replicas : 0,
+        selector: { matchLabels: { ...s.deployment.labels, 'pod-template-hash': rs.hash } },
+        template: { metadata: { labels: { ...s.deployment.labels, 'pod-template-hash': rs.hash } }, spec: { containers: [{ name: s.container, image: s.deployment.image }] } },
+      },
+      status: { replicas: pods.length, fullyLabeledReplicas: pods.length, readyReplicas: ready, availableReplicas: ready, observedGeneration: 1 },
+    };
+  }
+
+  /** An event as the core/v1 API shows it; one written through events.k8s.io/v1 keeps that shape. */
+  private eventObject(e: SimEvent, i: number): Record<string, unknown> {
+    const common = {
       kind: 'Event',
       apiVersion: 'v1',
       metadata: { name: `${e.name}.${createHash('sha1').update(`${e.uid}/${i}`).digest('hex').slice(0, 16)}`, namespace: this.scenario.namespace, creationTimestamp: iso(e.first) },
       involvedObject: { kind: e.kind, name: e.name, namespace: this.scenario.namespace, uid: e.uid, apiVersion: e.kind === 'Pod' ? 'v1' : 'apps/v1' },
       reason: e.reason,
       message: e.message,
+      type: e.type,
+    };
+    if (e.api === 'events.k8s.io/v1') {
+      const micro = (d: Date) => d.toISOString().replace(/Z$/, '000Z');
+      const component = e.kind === 'Pod' ? 'kubelet' : 'deployment-controller';
+      return {
+        ...common,
+        source: {},
+        eventTime: micro(e.first),
+        ...(e.count > 1 ? { series: { count: e.count, lastObservedTime: micro(e.last) } } : {}),
+        reportingComponent: component,
+        reportingInstance: e.kind === 'Pod' ? this.scenario.pods.nodeName : `${component}-0`,
+        action: 'Probing',
+        firstTimestamp: null,
+        lastTimestamp: null,
+      };
+    }
+    return {
+      ...common,
       source: { component: e.kind === 'Pod' ? 'kubelet' : 'deployment-controller' },
       firstTimestamp: iso(e.first),
       lastTimestamp: iso(e.last),
       count: e.count,
-      type: e.type,
     };
   }
 }

@@ -44,6 +44,11 @@ const eventSchema = z
     object: z.string().default('pod'),
     count: z.number().int().min(1).default(1),
     secondsAgo: z.number().int().min(0).default(60),
+    /**
+     * Which API wrote it: core/v1 (`count`, `lastTimestamp`) or events.k8s.io/v1, as newer
+     * components write them (`eventTime`, a `series` when it repeated, no `lastTimestamp`).
+     */
+    api: z.enum(['core/v1', 'events.k8s.io/v1']).default('core/v1'),
   })
   .strict();
 
@@ -110,6 +115,12 @@ export const scenarioSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * Pods of an earlier ReplicaSet that are still listed with the Deployment's labels, as on a real
+     * cluster: Terminating (being killed), Evicted (Failed, kept until garbage collection) or
+     * Completed (Succeeded). They answer no probe.
+     */
+    oldPods: z.array(z.enum(['Terminating', 'Evicted', 'Completed'])).default([]),
     readiness: healthAnswerSchema,
     liveness: healthAnswerSchema.default({ status: 200, body: 'ok' }),
     /** What a Ready pod answers on readiness when others are not ready (replicas > 1). */
@@ -166,6 +177,7 @@ export const scenarioSchema = z
         kafkaUser: faultCode.optional(),
         configmap: faultCode.optional(),
         proxy: faultCode.optional(),
+        replicasets: faultCode.optional(),
         patch: faultCode.optional(),
       })
       .strict()

@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { loadRunbookConfig } from '../../config/load-runbook';
 import { classifyDiagnosis } from '../../domain/classify';
 import { collectDiagnosis } from '../../domain/collect-diagnosis';
-import type { Diagnosis, KafkaCredentials } from '../../domain/diagnosis';
+import { describePodScope, type Diagnosis, type KafkaCredentials } from '../../domain/diagnosis';
 import { loadSettings } from '../../runtime/settings';
 import { activitiesFromSettings } from '../../runtime/wiring';
 import { printJson } from '../io';
@@ -38,8 +38,10 @@ function renderDiagnosis(runbookId: string, d: Diagnosis): string {
     const dep = d.deployment.value;
     lines.push(`deployment ${dep.namespace}/${dep.name}: replicas ${dep.replicas}, ready ${dep.readyReplicas}, updated ${dep.updatedReplicas}, generation ${dep.observedGeneration}/${dep.generation}`);
   } else lines.push(`deployment: unavailable (${d.deployment.error})`);
-  if (d.pods.ok) for (const p of d.pods.value) lines.push(`pod ${p.name}: ${p.phase}, ready ${p.ready}, restarts ${p.restarts}`);
-  else lines.push(`pods: unavailable (${d.pods.error})`);
+  if (d.pods.ok) {
+    lines.push(describePodScope(d.deployment.ok ? d.deployment.value.podScope : undefined, d.pods.value));
+    for (const p of d.pods.value) lines.push(`pod ${p.name}: ${p.phase}, ready ${p.ready}, restarts ${p.restarts}${p.ignored ? ` (ignored: ${p.ignored})` : ''}`);
+  } else lines.push(`pods: unavailable (${d.pods.error})`);
   if (d.probes.ok) for (const p of d.probes.value) lines.push(`probe ${p.pod} ${p.path}: ${p.status ?? 'unreachable'} ${p.body.slice(0, 160)}`);
   else lines.push(`probes: unavailable (${d.probes.error})`);
   if (d.kafkaCredentials.ok) lines.push(kafkaCredentialsLine(d.kafkaCredentials.value));

@@ -17,7 +17,8 @@ export interface ArgoSimApplication {
   /** Desired state from Git: the manifest text and the commit it came from. */
   readDesired(): Promise<{ manifest: string; revision: string }>;
   /** Apply the manifest to the (simulated) cluster. */
-  apply(manifest: string): void;
+  /** Apply the manifest to the cluster (the in-process simulator, or a real API server). */
+  apply(manifest: string): void | Promise<void>;
   /** Live health of the application's resources. */
   health(): 'Healthy' | 'Progressing' | 'Degraded';
 }
@@ -130,7 +131,7 @@ export class ArgoApplications {
         throw new Error(`revision ${revision} is not the head of the tracked branch (${desired.revision})`);
       }
       await new Promise((r) => setTimeout(r, this.options.applyDelayMs ?? 50));
-      app.spec.apply(desired.manifest);
+      await app.spec.apply(desired.manifest);
       app.revision = desired.revision;
       app.syncStatus = 'Synced';
       Object.assign(state, { phase: 'Succeeded', message: 'successfully synced (all tasks run)', finishedAt: this.stamp(), syncResult: { revision: desired.revision } });

@@ -9,9 +9,10 @@ import { join } from 'node:path';
 import { ApiException, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createKubernetesActivities, type KubernetesActivities } from '../../activities/kubernetes';
+import { createVerifyActivities } from '../../activities/verify';
 import { diagnosisTarget } from '../../domain/collect-diagnosis';
 import { loadRunbookConfig } from '../../config/load-runbook';
-import type { DiagnosisTarget } from '../../domain/diagnosis';
+import { describePodScope, type DiagnosisTarget } from '../../domain/diagnosis';
 import { kubeconfigFor, startKubeSim, writeKubeconfig, type KubeSim } from '../../sim/kube-api';
 import { listScenarios, loadScenario, parseScenario, type Scenario, type ScenarioInput } from '../../sim/scenario';
 import { diagnosisRead, DIAGNOSIS_READS, requestAttributes, roleAllows, shippedRoleRules } from '../support/kube-rbac';
@@ -481,6 +482,43 @@ describe('restarts', () => {
     expect(seen).toEqual([200, 200, 503, 503]);
     expect((await kube.listPods(target))[0]).toMatchObject({ ready: false, restarts: 1 });
     expect((await kube.tailLogs(target)).lines.some((l) => l.includes('"code":406'))).toBe(true);
+  });
+});
+
+describe('pods of an old ReplicaSet, as a real cluster lists them', () => {
+  it('a Terminating and an Evicted pod of the previous ReplicaSet are listed as ignored, never probed or tailed', async () => {
+    const { kube } = await environment(await variant('alpaca-406', { oldPods: ['Terminating', 'Evicted'] }));
+    const facts = await kube.getDeploymentFacts(target);
+    expect(facts.podScope?.replicaSet).toMatchObject({ revision: 14, name: expect.stringMatching(/^torghut-ws-/) });
+    const pods = await kube.listPods(target);
+    expect(pods).toHaveLength(3);
+    const [current, ...old] = pods;
+    expect(current).toMatchObject({ replicaSet: facts.podScope!.replicaSet!.name, ready: false });
+    expect(current!.ignored).toBeUndefined();
+    expect(old.map((p) => p.ignored).sort()).toEqual([
+      expect.stringMatching(/^old ReplicaSet torghut-ws-\w+, Failed \(Evicted\)$/),
+      expect.stringMatching(/^old ReplicaSet torghut-ws-\w+, Terminating$/),
+    ]);
+    expect((await kube.probePods(target)).map((p) => p.pod)).toEqual([current!.name, current!.name]);
+    expect((await kube.tailLogs(target)).pod).toBe(current!.name);
+    expect(describePodScope(facts.podScope, pods)).toMatch(/^1 pod of the current ReplicaSet torghut-ws-\w+ \(revision 14\) considered; 2 pods ignored/);
+  });
+
+  it('healthy pods beside old ones: the rollout status names the current ReplicaSet and verification passes', async () => {
+    const { kube } = await environment(await variant('healthy', { oldPods: ['Completed', 'Terminating'] }));
+    const rollout = await kube.rolloutStatus(target);
+    expect(rollout.podScope?.replicaSet?.name).toMatch(/^torghut-ws-/);
+    const verify = createVerifyActivities(kube);
+    const result = await verify.verifyRestart({ target, restartedAt: rollout.restartedAt!, timeoutMs: 1000, pollIntervalMs: 100 });
+    expect(result).toMatchObject({ ok: true, detail: expect.stringMatching(/200 on every new pod: 1 pod of ReplicaSet torghut-ws-\w+; 2 old or finished pods ignored$/) });
+  });
+
+  it('without access to ReplicaSets every running pod of the selector counts, and the facts say why', async () => {
+    const { kube } = await environment(await variant('alpaca-406', { oldPods: ['Evicted'], faults: { replicasets: 403 } }));
+    const facts = await kube.getDeploymentFacts(target);
+    expect(facts.podScope).toEqual({ replicaSet: null, fallback: expect.stringMatching(/ReplicaSets could not be read: .*not allowed \(403\)/) });
+    const pods = await kube.listPods(target);
+    expect(pods.map((p) => p.ignored)).toEqual([undefined, 'Failed (Evicted)']);
   });
 });
 
