@@ -111,6 +111,8 @@ export const ANY_POD = '*pod*';
  */
 export const DIAGNOSIS_READS: RequestAttributes[] = [
   { verb: 'get', apiGroup: 'apps', resource: 'deployments', namespace: 'torghut', name: 'torghut-ws' },
+  // The Deployment's ReplicaSets: which pods are the current ReplicaSet's.
+  { verb: 'list', apiGroup: 'apps', resource: 'replicasets', namespace: 'torghut' },
   { verb: 'list', apiGroup: '', resource: 'pods', namespace: 'torghut' },
   { verb: 'list', apiGroup: '', resource: 'events', namespace: 'torghut' },
   { verb: 'get', apiGroup: '', resource: 'pods/log', namespace: 'torghut', name: ANY_POD },
