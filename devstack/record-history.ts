@@ -29,7 +29,7 @@ async function record(server: DevServer, env: SimEnvironment, native: NativeConn
     for (let i = 0; i < 100; i++) {
       await new Promise((r) => setTimeout(r, 200));
       try {
-        await decide(client, opened.workflowId, 'approve', { by: 'oncall-alice', comment: 'recorded run', channel: 'cli' });
+        await decide(client, opened.workflowId, 'approve', { by: 'oncall-alice', comment: 'recorded run', runId: opened.runId, step: 'restart' });
         break;
       } catch {
         /* not waiting yet */
