@@ -123,7 +123,11 @@ describe('who decided, and through which channel, is established, not claimed', 
       const issuedAt = new Date().toISOString();
       const base = { ...decisionFor(waiting, 'oncall-alice'), decision: 'approve' as const };
       const forged = { ...base, slack: { user: 'U0ALICE01', issuedAt, signature: signDecision('not-the-ingress-key-but-32-chars-long!!', proven(waiting, issuedAt)) } };
-      await expect(handle.executeUpdate(decideUpdate, { args: [forged] })).rejects.toThrow(/Slack decision not verified: the Slack proof does not match/);
+      // The Update fails (WorkflowUpdateFailedError) with the workflow's refusal as its cause.
+      await expect(handle.executeUpdate(decideUpdate, { args: [forged] })).rejects.toMatchObject({
+        name: 'WorkflowUpdateFailedError',
+        cause: { message: expect.stringMatching(/^Slack decision not verified: the Slack proof does not match/) },
+      });
 
       const signed = { ...base, slack: { user: 'U0ALICE01', issuedAt, signature: signDecision(h.env.decisionKey, proven(waiting, issuedAt)) } };
       const record = await handle.executeUpdate(decideUpdate, { args: [signed] });
