@@ -13,6 +13,7 @@ import type { RunbookConfig } from '../domain/runbook-config';
 import { createArgoActivities, type ArgoClientConfig } from './argocd';
 import { createClassifyActivities } from './classify';
 import { namedFailure } from './errors';
+import { createIncidentRecordActivities } from './incident-records';
 import { createGitHubActivities, type GitHubActivities } from './github';
 import { createKubernetesActivities } from './kubernetes';
 import { createSlackActivities } from './slack';
@@ -52,6 +53,7 @@ export function createActivities(deps: ActivityDeps) {
 
   return {
     ...createTrustActivities({ runbooks: deps.runbooks, temporalUiUrl: deps.temporalUiUrl, decisionKey: deps.decisionKey }),
+    ...createIncidentRecordActivities(),
     ...kube,
     /** The log tail as the incident keeps it: the bounded excerpt the classifier and a human need. */
     async tailLogs(target: DiagnosisTarget): Promise<LogTail> {
