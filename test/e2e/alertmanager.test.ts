@@ -214,7 +214,8 @@ describe('real Alertmanager → ingress → Temporal', () => {
     ]);
     await eventually('both alerts ignored', async () => ((await ingressCounter('agentruns_alerts_ignored_total')) >= ignoredBefore + 2 ? true : undefined));
     // Alertmanager got its 2xx: nothing for it to retry.
-    const ignoredLines = logs.filter((l) => l.includes('"alert ignored"'));
+    // One line per request, naming the first ignored alerts.
+    const ignoredLines = logs.filter((l) => l.includes('"alerts ignored: no runbook matches"'));
     expect(ignoredLines.some((l) => l.includes('KubePodCrashLooping'))).toBe(true);
     const expected = [NS.prod, NS.staging, NS.resolved].map(workflowIdOf).sort();
     expect(await eventually('visibility caught up', async () => {
