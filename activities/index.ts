@@ -14,6 +14,7 @@ import { createArgoActivities, type ArgoClientConfig } from './argocd';
 import { createGuard } from './guard';
 import { createClassifyActivities } from './classify';
 import { namedFailure } from './errors';
+import { createIncidentRecordActivities } from './incident-records';
 import { createGitHubActivities, type GitHubActivities } from './github';
 import { createKubernetesActivities } from './kubernetes';
 import { createSlackActivities } from './slack';
@@ -58,6 +59,7 @@ export function createActivities(deps: ActivityDeps) {
 
   return {
     ...createTrustActivities({ runbooks: deps.runbooks, temporalUiUrl: deps.temporalUiUrl, decisionKey: deps.decisionKey }),
+    ...createIncidentRecordActivities(),
     ...kube,
     /** The log tail as the incident keeps it: the bounded excerpt the classifier and a human need. */
     async tailLogs(target: DiagnosisTarget): Promise<LogTail> {

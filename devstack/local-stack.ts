@@ -33,6 +33,8 @@ export interface ServicesOptions {
   ingressPort?: number;
   logger?: Logger;
   workflowBundle?: WorkflowBundle;
+  /** INGRESS_BODY_LIMIT_BYTES of the ingress (default 1 MiB). */
+  ingressBodyLimitBytes?: number;
 }
 
 export interface Services {
@@ -93,7 +95,7 @@ export async function startServices(options: ServicesOptions): Promise<Services>
         ALERTMANAGER_TOKEN: DEMO_SECRETS.alertmanagerToken,
         SLACK_SIGNING_SECRET: DEMO_SECRETS.slackSigningSecret,
         AGENTRUNS_DECISION_KEY: options.env.decisionKey,
-        INGRESS_BODY_LIMIT_BYTES: 1024 * 1024,
+        INGRESS_BODY_LIMIT_BYTES: options.ingressBodyLimitBytes ?? 1024 * 1024,
       },
       slack: createSlackActivities({
         client: createSlackClient({ token: options.env.tokens.slack, apiUrl: options.env.slack.apiUrl }),

@@ -18,6 +18,8 @@ export interface IncidentHarness {
   env: SimEnvironment;
   worker: Worker;
   taskQueue: string;
+  /** The activities the worker runs (the environment's, wrapped when the test wraps them). */
+  activities: Activities;
   runbook: RunbookConfig;
   /** Runs the worker until `fn` settles, then shuts it down. */
   run<T>(fn: () => Promise<T>): Promise<T>;
@@ -51,20 +53,24 @@ export async function incidentHarness(
     adjust?: (r: RunbookConfig) => RunbookConfig;
     /** Fault injection around the real activities. */
     wrapActivities?: (activities: Activities) => Activities;
+    /** A shorter shutdown grace, for tests that roll workers. */
+    shutdownGraceTime?: string;
   },
 ): Promise<IncidentHarness> {
+  const { adjust, wrapActivities, shutdownGraceTime, ...envOptions } = options;
   const env = await startSimEnvironment({
     temporalUiUrl: ctx.uiUrl || undefined,
-    ...options,
-    adjustRunbook: (r) => uniqueRunbook(r, options.adjust),
+    ...envOptions,
+    adjustRunbook: (r) => uniqueRunbook(r, adjust),
   });
   const taskQueue = uniqueTaskQueue();
-  const activities = options.wrapActivities ? options.wrapActivities(env.activities) : env.activities;
-  const worker = await createTestWorker(ctx, taskQueue, activities);
+  const activities = wrapActivities ? wrapActivities(env.activities) : env.activities;
+  const worker = await createTestWorker(ctx, taskQueue, activities, { shutdownGraceTime });
   return {
     env,
     worker,
     taskQueue,
+    activities,
     runbook: env.runbook,
     run: (fn) => worker.runUntil(fn),
     async start(extra = {}) {

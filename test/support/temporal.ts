@@ -44,13 +44,22 @@ export function uniqueTaskQueue(prefix = 'test'): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`;
 }
 
-/** A worker on its own task queue with the given activities; run it with `worker.runUntil(...)`. */
-export async function createTestWorker(ctx: TemporalTestContext, taskQueue: string, activities: Activities): Promise<Worker> {
+/**
+ * A worker on its own task queue with the given activities; run it with `worker.runUntil(...)`.
+ * `shutdownGraceTime` shortens the production grace for tests that roll workers.
+ */
+export async function createTestWorker(
+  ctx: TemporalTestContext,
+  taskQueue: string,
+  activities: Activities,
+  options: { shutdownGraceTime?: string } = {},
+): Promise<Worker> {
   return createIncidentWorker({
     connection: ctx.nativeConnection,
     namespace: ctx.namespace,
     taskQueue,
     activities,
     workflowBundle: { code: inject('workflowBundleCode') },
+    ...(options.shutdownGraceTime ? { shutdownGraceTime: options.shutdownGraceTime } : {}),
   });
 }

@@ -151,6 +151,7 @@ export async function awaitMerge(
     current = seen.pr;
     if (seen.state === 'merged') return { pr: current };
     if (seen.state === 'closed') {
+      keepRecord(incident, current);
       throw ApplicationFailure.create({
         type: 'PullRequestClosedError',
         message: `PR #${current.number} was closed without being merged: nothing was restarted`,
@@ -179,7 +180,7 @@ export async function awaitMerge(
         comment: `Closed by AgentRuns: not merged within ${runbook.gitops.mergeTimeout}; incident ${incident.state.workflowId} gave up waiting. Nothing was restarted by this PR.`,
       });
       if (last.merged) return { pr: last };
-      if (incident.state.pullRequest?.number === last.number) incident.state.pullRequest = last;
+      keepRecord(incident, last);
       incident.note(`closed the unmerged PR #${last.number}`);
       throw ApplicationFailure.create({
         type: 'TimeoutError',
@@ -188,6 +189,13 @@ export async function awaitMerge(
       });
     }
   }
+}
+
+/** Keeps the latest record of a PR in whichever field holds it: the restart PR or the revert PR. */
+function keepRecord(incident: Incident, pr: PullRequestRecord): void {
+  const { state } = incident;
+  if (state.pullRequest?.number === pr.number) state.pullRequest = pr;
+  else if (state.rollback?.pullRequest?.number === pr.number) state.rollback.pullRequest = pr;
 }
 
 /** The Argo CD sync of the target Deployment only, when the runbook enables it. */

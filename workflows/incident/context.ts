@@ -107,8 +107,21 @@ export class Incident {
     log.warn('decision refused', { decision: refusal.decision, by: refusal.by, channel: refusal.channel, reason: refusal.reason });
   }
 
-  /** Posts the incident to the runbook's Slack channel the first time, then updates that message. */
-  async publish(): Promise<void> {
+  /** The Slack publishes so far, chained: one at a time, in the order they were asked for. */
+  private publishing: Promise<void> = Promise.resolve();
+
+  /**
+   * Posts the incident to the runbook's Slack channel the first time, then updates that message.
+   * Publishes run one at a time, in order, so an update asked for by a message handler (an alert
+   * resolving while the incident waits) never races the main flow's post or overtakes its update.
+   */
+  publish(): Promise<void> {
+    const next = this.publishing.then(() => this.publishNow());
+    this.publishing = next;
+    return next;
+  }
+
+  private async publishNow(): Promise<void> {
     const runbook = this.resolved?.runbook;
     // A dry run is a rehearsal, and a refused start has no channel of its own: neither posts.
     if (!runbook?.slack || this.state.dryRun) return;

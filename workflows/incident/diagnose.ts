@@ -2,16 +2,19 @@
  * Phases 1–2 — diagnose and classify: the read-only activities in parallel (a failing source
  * degrades the diagnosis instead of failing it), then the pure rules run as an activity, so a rule
  * change never breaks replay. Then the guards that end an incident before anyone is asked: healthy,
- * unclassified, a Deployment that cannot be read, a restart within the cool-down.
+ * unclassified, a Deployment that cannot be read, a restart within the cool-down — counted from the
+ * latest of the restart annotation (live or in Git) and the moment an earlier incident's restart
+ * really took effect (its `restart.happenedAt`, read from Temporal).
  */
-import { upsertSearchAttributes } from '@temporalio/workflow';
+import { isCancellation, patched, upsertSearchAttributes } from '@temporalio/workflow';
+import type { EarlierRestart } from '../../activities/incident-records';
 import { collectDiagnosis } from '../../domain/collect-diagnosis';
 import { RESTARTED_AT_ANNOTATION, type Diagnosis } from '../../domain/diagnosis';
 import { durationMs } from '../../domain/duration';
 import type { IncidentState } from '../../domain/incident';
 import { classKey } from '../../domain/search-attributes';
-import { diag } from './activities';
-import type { Incident } from './context';
+import { diag, trust } from './activities';
+import { failureText, type Incident } from './context';
 
 export function classifyOptions(incident: Incident) {
   const { runbook, target } = incident.r;
@@ -38,16 +41,38 @@ export async function diagnose(incident: Incident): Promise<IncidentState | null
   if (!state.diagnosis.deployment.ok) {
     return incident.close('needs-human', 'the Deployment could not be read, so its restart history (cool-down) is unknown: not restarting blind');
   }
-  const lastRestart = lastRestartOf(state.diagnosis);
   const cooldownMs = durationMs(runbook.timeouts.cooldown);
-  if (lastRestart !== null && Date.now() - lastRestart < cooldownMs) {
+  const annotated = lastRestartOf(state.diagnosis);
+  const recorded = annotated !== null && Date.now() - annotated < cooldownMs ? null : await recordedRestart(incident, cooldownMs);
+  const lastRestart = Math.max(annotated ?? -Infinity, recorded ? Date.parse(recorded.happenedAt) : -Infinity);
+  if (Number.isFinite(lastRestart) && Date.now() - lastRestart < cooldownMs) {
+    const by = recorded && Date.parse(recorded.happenedAt) === lastRestart ? ` (by incident run ${recorded.runId}, when its restart took effect)` : '';
     return incident.close(
       'needs-human',
-      `restarted ${Math.round((Date.now() - lastRestart) / 60_000)} min ago, within the ${runbook.timeouts.cooldown} cool-down: ` +
+      `restarted ${Math.round((Date.now() - lastRestart) / 60_000)} min ago${by}, within the ${runbook.timeouts.cooldown} cool-down: ` +
         'escalating instead of restarting a flapping service in a loop',
     );
   }
   return null;
+}
+
+/** Marks incidents whose cool-down also counts from earlier incidents' recorded restart moments. */
+export const COOLDOWN_FROM_RESTART_PATCH = 'agentruns-cooldown-from-restart-moment';
+
+/**
+ * The latest restart an earlier incident of this target made within the cool-down, by when it really
+ * took effect (a PR merged long after its approval carries the approval's restartedAt). Unreadable
+ * records leave the annotation as the only clue, with a note.
+ */
+async function recordedRestart(incident: Incident, cooldownMs: number): Promise<EarlierRestart | null> {
+  if (!patched(COOLDOWN_FROM_RESTART_PATCH)) return null;
+  try {
+    return await trust.lastRestartOfTarget({ withinMs: cooldownMs });
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    incident.note(`the earlier incidents of this target could not be read (${failureText(err)}): the cool-down counts from the restart annotation only`);
+    return null;
+  }
 }
 
 /** The live restartedAt annotation of a diagnosis, or null. */
