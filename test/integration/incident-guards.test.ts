@@ -524,7 +524,10 @@ describe('§6 the GitOps side effects are exactly the ones asked for', () => {
       expect(final.outcome).toBe('verification-failed');
       const revert = final.rollback?.pullRequest;
       expect(revert).toMatchObject({ merged: true });
-      expect(final.rollback?.result).toMatch(new RegExp(`^revert PR #${revert!.number} merged and rolled out \\(rollout with restartedAt=${ORIGINAL_RESTART} complete\\)$`));
+      // …and the verification says which pods it looked at (the current ReplicaSet's).
+      expect(final.rollback?.result).toMatch(
+        new RegExp(`^revert PR #${revert!.number} merged and rolled out \\(rollout with restartedAt=${ORIGINAL_RESTART} complete: 1 pod of ReplicaSet torghut-ws-\\w+\\)$`),
+      );
       const pulls = h.env.github.pulls();
       expect(pulls.map((p) => [p.number === revert!.number ? 'revert' : 'restart', p.merged])).toEqual([
         ['restart', true],
