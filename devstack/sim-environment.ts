@@ -6,7 +6,10 @@
  *
  * It powers the integration tests and the demo. The activities built on it are the production
  * activities (createActivities) with real clients (@kubernetes/client-node, Octokit, fetch) pointed
- * at the simulators.
+ * at the simulators, with their production behaviour — Octokit's throttling plugin waits out rate
+ * limits — only faster: a second of GitHub's back-off is 10 ms, and clients give up on a hung call
+ * after 5 s. GitHub's pacing of writes is off (the simulator does not ask for it). `endpoints` and
+ * {@link simActivities} let another process (a worker that a test kills) build the same activities.
  */
 import { randomBytes } from 'node:crypto';
 import { parse } from 'yaml';
@@ -18,7 +21,7 @@ import type { RunbookConfig } from '../domain/runbook-config';
 import { createSlackClient } from '../activities/slack';
 import { startArgoSim, type ArgoSim } from '../sim/argocd';
 import { GitHubSim } from '../sim/github';
-import { kubeconfigFor, startKubeSim, type KubeSim } from '../sim/kube-api';
+import { kubeconfigFor, startKubeSim, type KubeEndpoint, type KubeSim } from '../sim/kube-api';
 import { loadScenario, type Scenario } from '../sim/scenario';
 import { startSlackSim, type SlackSim } from '../sim/slack';
 
@@ -37,6 +40,55 @@ export interface SimEnvironmentOptions {
   temporalUiUrl?: string;
   /** More runbooks the worker loads besides this environment's own (e.g. a forged start's target). */
   extraRunbooks?: RunbookConfig[];
+  /** Client settings of the activities (see {@link SimClientOptions}). */
+  clients?: SimClientOptions;
+}
+
+/** How the activities' clients behave against the simulators. */
+export interface SimClientOptions {
+  /** Milliseconds per second of GitHub back-off (retry-after, 5xx); default 10. */
+  githubRetryAfterBaseValue?: number;
+  /** Per-request deadline of every client (GitHub, Argo CD, Slack); default 5 s. */
+  requestTimeoutMs?: number;
+}
+
+/** Where this environment's simulators listen, and their tokens: all another process needs to reach them. */
+export interface SimEndpoints {
+  kube: KubeEndpoint;
+  github: { url: string; token: string };
+  argo: { url: string; token: string };
+  slack: { apiUrl: string; token: string };
+}
+
+export interface SimActivityOptions {
+  runbooks: RunbookConfig[];
+  temporalUiUrl?: string;
+  decisionKey: string;
+  verifyPollIntervalMs?: number;
+  clients?: SimClientOptions;
+}
+
+/** The production activities with real clients pointed at the simulators' endpoints. */
+export function simActivities(endpoints: SimEndpoints, options: SimActivityOptions): Activities {
+  const timeoutMs = options.clients?.requestTimeoutMs ?? 5_000;
+  return createActivities({
+    runbooks: options.runbooks,
+    temporalUiUrl: options.temporalUiUrl,
+    decisionKey: options.decisionKey,
+    kubeConfig: kubeconfigFor(endpoints.kube),
+    github: {
+      octokit: createOctokit({
+        baseUrl: endpoints.github.url,
+        token: endpoints.github.token,
+        retryAfterBaseValue: options.clients?.githubRetryAfterBaseValue ?? 10,
+        requestTimeoutMs: timeoutMs,
+        pace: false,
+      }),
+    },
+    argo: { baseUrl: endpoints.argo.url, token: endpoints.argo.token, pollIntervalMs: 100, requestTimeoutMs: timeoutMs },
+    slack: { client: createSlackClient({ token: endpoints.slack.token, apiUrl: endpoints.slack.apiUrl, timeoutMs }) },
+    verifyPollIntervalMs: options.verifyPollIntervalMs ?? 250,
+  });
 }
 
 export interface SimEnvironment {
@@ -47,6 +99,7 @@ export interface SimEnvironment {
   runbook: RunbookConfig;
   activities: Activities;
   tokens: { github: string; argo: string; slack: string };
+  endpoints: SimEndpoints;
   /** AGENTRUNS_DECISION_KEY shared by this environment's worker activities and an ingress in front of them. */
   decisionKey: string;
   close(): Promise<void>;
@@ -110,16 +163,18 @@ export async function startSimEnvironment(options: SimEnvironmentOptions): Promi
   if (!runbook.argo?.enabled) github.onMerge(() => applyFromGit());
 
   const decisionKey = randomBytes(32).toString('hex');
-  const activities = createActivities({
+  const endpoints: SimEndpoints = {
+    kube: { url: kube.url, token: kube.token },
+    github: { url: github.url, token: tokens.github },
+    argo: { url: argo.url, token: tokens.argo },
+    slack: { apiUrl: slack.apiUrl, token: tokens.slack },
+  };
+  const activities = simActivities(endpoints, {
     runbooks: [runbook, ...(options.extraRunbooks ?? [])],
     temporalUiUrl: options.temporalUiUrl,
     decisionKey,
-    kubeConfig: kubeconfigFor(kube),
-    // GitHub's own pacing of writes (secondary rate limits) does not apply to the simulator.
-    github: { octokit: createOctokit({ baseUrl: github.url, token: tokens.github, throttle: false }) },
-    argo: { baseUrl: argo.url, token: tokens.argo, pollIntervalMs: 100 },
-    slack: { client: createSlackClient({ token: tokens.slack, apiUrl: slack.apiUrl }) },
-    verifyPollIntervalMs: options.verifyPollIntervalMs ?? 250,
+    verifyPollIntervalMs: options.verifyPollIntervalMs,
+    clients: options.clients,
   });
 
   return {
@@ -130,6 +185,7 @@ export async function startSimEnvironment(options: SimEnvironmentOptions): Promi
     runbook,
     activities,
     tokens,
+    endpoints,
     decisionKey,
     close: async () => {
       await Promise.allSettled([kube.close(), github.close(), argo.close(), slack.close()]);
