@@ -11,9 +11,14 @@
  *   skew between worker and Argo CD) and is no longer pending (`operation` cleared) counts.
  * - When Argo CD answers that another operation is already in progress (an automated sync noticed
  *   the merge first), that operation applies the same Git head: it is waited for and taken as ours.
+ * - The sync is requested once per incident, whatever is retried: the request time travels in the
+ *   heartbeat details (the first attempt's scheduling time when none reached Temporal), and a retried
+ *   activity — after a failed poll, a lost answer or a lost worker — first looks at the application
+ *   and waits for the operation requested or started since then instead of POSTing another. A POST
+ *   that got no answer (connection lost after Argo CD took it) is checked the same way.
  * - Error bodies from Argo CD are redacted before they appear in any message.
  */
-import { heartbeat, pause } from './context';
+import { activityContext, heartbeat, pause } from './context';
 import { z } from 'zod';
 import { redact } from '../domain/redact';
 import { failureFromStatus, namedFailure } from './errors';
@@ -24,6 +29,17 @@ export interface ArgoClientConfig {
   token: string;
   /** Poll interval while waiting for the sync; default 2 s. */
   pollIntervalMs?: number;
+  /** Per request: no answer within this many milliseconds is a failed request. Default 15 s. */
+  requestTimeoutMs?: number;
+}
+
+/** What a sync activity heartbeats, so that its retry finds the operation it requested. */
+interface SyncProgress {
+  /** When the first attempt asked Argo CD for the sync (worker clock, ms). */
+  requestedAt: number;
+  adopted?: boolean;
+  /** The operation taken as ours, once seen (Argo CD's clock). */
+  operationStartedAt?: string;
 }
 
 /** Tolerated difference between the worker's clock and Argo CD's when matching our operation. */
@@ -92,6 +108,28 @@ export interface SyncResource {
 const SETTLED_HEALTH = new Set(['Healthy', 'Degraded', 'Missing', 'Suspended']);
 const FINISHED_OPERATION = new Set(['Succeeded', 'Failed', 'Error']);
 
+/** A request that got no answer (refused, reset, timed out): whether Argo CD acted on it is unknown. */
+class ArgoUnreachableError extends Error {
+  constructor(
+    readonly what: string,
+    readonly original: unknown,
+  ) {
+    super(`${what}: unreachable`);
+  }
+
+  failure() {
+    return failureFromStatus(undefined, this.what, new Error(redact(networkMessage(this.original))));
+  }
+}
+
+/** Why fetch got no answer: a timeout, or the network error under its "fetch failed". */
+function networkMessage(err: unknown): string {
+  if (err instanceof Error && err.name === 'TimeoutError') return 'no answer in time (request timed out)';
+  const cause = err instanceof Error ? (err as Error & { cause?: unknown }).cause : undefined;
+  if (cause instanceof Error) return cause.message;
+  return err instanceof Error ? err.message : String(err);
+}
+
 /** A non-2xx answer of the Argo CD API, its body already redacted. */
 class ArgoHttpError extends Error {
   constructor(
@@ -108,17 +146,18 @@ export function createArgoActivities(config: ArgoClientConfig | undefined) {
     if (!config) throw namedFailure('NotAllowedError', 'Argo CD sync is enabled in the runbook but the worker has no ARGOCD_SERVER/ARGOCD_AUTH_TOKEN');
     const url = `${config.baseUrl.replace(/\/$/, '')}${path}`;
     let response: Response;
+    let text: string;
     try {
       response = await fetch(url, {
         method,
         headers: { authorization: `Bearer ${config.token}`, 'content-type': 'application/json', accept: 'application/json' },
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(15_000),
+        signal: AbortSignal.timeout(config.requestTimeoutMs ?? 15_000),
       });
+      text = await response.text();
     } catch (err) {
-      throw failureFromStatus(undefined, `Argo CD ${method} ${path}`, new Error(redact(err instanceof Error ? err.message : String(err))));
+      throw new ArgoUnreachableError(`Argo CD ${method} ${path}`, err);
     }
-    const text = await response.text();
     if (!response.ok) throw new ArgoHttpError(response.status, grpcCodeOf(text), errorDetail(text));
     const parsed = applicationSchema.safeParse(safeJson(text));
     if (!parsed.success) throw namedFailure('UpstreamError', `Argo CD ${method} ${path}: unexpected response: ${redact(parsed.error.message)}`);
@@ -130,6 +169,7 @@ export function createArgoActivities(config: ArgoClientConfig | undefined) {
       return await request(method, path, body);
     } catch (err) {
       if (err instanceof ArgoHttpError) throw failureFromStatus(err.status, `Argo CD ${method} ${path}`, new Error(err.message));
+      if (err instanceof ArgoUnreachableError) throw err.failure();
       throw err;
     }
   };
@@ -137,35 +177,75 @@ export function createArgoActivities(config: ArgoClientConfig | undefined) {
   return {
     /**
      * POST /api/v1/applications/{name}/sync (no revision: the tracked head), then poll until our
-     * operation finished and health settled. An operation already in progress is waited for instead.
-     * On timeout the last state is returned with `(timed out)` in `operation`.
+     * operation finished and health settled. An operation already in progress is waited for instead,
+     * and so is the one a previous attempt requested (see the module comment). On timeout the last
+     * state is returned with `(timed out)` in `operation`.
      */
     async syncArgoApplication(input: SyncArgoApplicationInput): Promise<ArgoSyncResult> {
       const path = `/api/v1/applications/${encodeURIComponent(input.application)}`;
-      const requestedAt = Date.now();
-      let adopted = false;
-      try {
-        await request('POST', `${path}/sync`, {
-          name: input.application,
-          prune: false,
-          ...(input.resources?.length ? { resources: input.resources } : {}),
-        });
-      } catch (err) {
-        if (!(err instanceof ArgoHttpError)) throw err;
-        if (!isOperationInProgress(err)) throw failureFromStatus(err.status, `Argo CD POST ${path}/sync`, new Error(err.message));
-        // Argo CD is already syncing (automated sync after the merge): the same Git head, so it is ours.
-        adopted = true;
+      const prior = priorProgress();
+      const progress: SyncProgress = prior ?? { requestedAt: Date.now() };
+      heartbeat(progress);
+      // A retry looks first: the sync it requested may be running, or finished, already.
+      const alreadyRequested = prior ? requestedSince(await call('GET', path), progress) : false;
+      if (!alreadyRequested) {
+        try {
+          await request('POST', `${path}/sync`, {
+            name: input.application,
+            prune: false,
+            ...(input.resources?.length ? { resources: input.resources } : {}),
+          });
+        } catch (err) {
+          if (err instanceof ArgoUnreachableError) {
+            // No answer: Argo CD may have taken the request all the same. Look before failing.
+            const app = await request('GET', path).catch(() => null);
+            if (!app || !requestedSince(app, progress)) throw err.failure();
+          } else {
+            if (!(err instanceof ArgoHttpError)) throw err;
+            if (!isOperationInProgress(err)) throw failureFromStatus(err.status, `Argo CD POST ${path}/sync`, new Error(err.message));
+            // Argo CD is already syncing (automated sync after the merge): the same Git head, so it is ours.
+            progress.adopted = true;
+          }
+        }
       }
-      const deadline = Date.now() + input.timeoutMs;
+      // A retry keeps the first attempt's deadline: retries never stretch the sync timeout.
+      const deadline = progress.requestedAt + input.timeoutMs;
       for (let polls = 1; ; polls++) {
-        const result = summarize(input.application, await call('GET', path), requestedAt, adopted);
-        heartbeat({ ...result, polls });
+        const result = summarize(input.application, await call('GET', path), progress.requestedAt, progress.adopted === true, progress.operationStartedAt);
+        if (result.operationStartedAt) progress.operationStartedAt = result.operationStartedAt;
+        heartbeat({ ...progress, polls });
         if (FINISHED_OPERATION.has(result.operation) && SETTLED_HEALTH.has(result.health)) return result;
         if (Date.now() >= deadline) return { ...result, operation: `${result.operation} (timed out)` };
         await pause(config?.pollIntervalMs ?? 2000);
       }
     },
   };
+}
+
+/** The progress a previous attempt heartbeated; else, on a retry, the first attempt's scheduling time. */
+function priorProgress(): SyncProgress | null {
+  const ctx = activityContext();
+  if (!ctx) return null;
+  const details: unknown = ctx.info.heartbeatDetails;
+  if (typeof details === 'object' && details !== null && typeof (details as SyncProgress).requestedAt === 'number') {
+    const { requestedAt, adopted, operationStartedAt } = details as SyncProgress;
+    return { requestedAt, ...(adopted ? { adopted } : {}), ...(typeof operationStartedAt === 'string' ? { operationStartedAt } : {}) };
+  }
+  return ctx.info.attempt > 1 ? { requestedAt: ctx.info.scheduledTimestampMs } : null;
+}
+
+/**
+ * Whether the application already has the operation this incident asked for: one requested and not
+ * yet picked up, the one a previous attempt saw, or one started since our request.
+ */
+function requestedSince(app: Application, progress: SyncProgress): boolean {
+  if (app.operation !== undefined && app.operation !== null) {
+    progress.adopted = progress.adopted || !progress.operationStartedAt;
+    return true;
+  }
+  const startedAt = app.status?.operationState?.startedAt;
+  if (!startedAt) return false;
+  return startedAt === progress.operationStartedAt || startedSince(startedAt, progress.requestedAt);
 }
 
 /**
@@ -175,11 +255,12 @@ export function createArgoActivities(config: ArgoClientConfig | undefined) {
  * running, whatever started before; in both cases a finished state while an operation is still
  * requested (Argo CD clears `operation` only when the controller finished it) is the previous one.
  */
-function summarize(application: string, app: Application, requestedAt: number, adopted: boolean): ArgoSyncResult {
+function summarize(application: string, app: Application, requestedAt: number, adopted: boolean, seenStartedAt?: string): ArgoSyncResult {
   const state = app.status?.operationState;
   const pending = app.operation !== undefined && app.operation !== null;
   const phase = state?.phase ?? 'Unknown';
-  const ours = state !== undefined && (adopted || startedSince(state.startedAt, requestedAt)) && !(pending && FINISHED_OPERATION.has(phase));
+  const known = seenStartedAt !== undefined && state?.startedAt === seenStartedAt;
+  const ours = state !== undefined && (adopted || known || startedSince(state.startedAt, requestedAt)) && !(pending && FINISHED_OPERATION.has(phase));
   const revision = (ours ? state.syncResult?.revision : undefined) ?? app.status?.sync?.revision;
   return {
     application,

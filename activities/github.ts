@@ -14,12 +14,15 @@
  * - a close comment is posted once (an identical comment already there is not posted again).
  *
  * Octokit errors become the named failures of ./errors by HTTP status (404 NotFoundError, 401/403
- * NotAllowedError, 409/405 ConflictError, 400/422 InputError, anything else UpstreamError, retryable).
- * Transient 5xx and rate limits are retried inside the client by the retry and throttling plugins
- * first. PR titles, bodies and commit messages are redacted before they leave the worker.
+ * NotAllowedError, 409/405 ConflictError, 400/422 InputError, anything else UpstreamError, retryable),
+ * each message naming the operation and the status. A rate limit is never a NotAllowedError: the
+ * throttling plugin waits it out inside the client (heartbeating), and one too long to wait here is
+ * a retryable RateLimitedError whose retry delay is GitHub's `retry-after`. Transient 5xx and network
+ * errors are retried inside the client by the retry plugin first; every request has a deadline.
+ * PR titles, bodies and commit messages are redacted before they leave the worker.
  */
 import { retry } from '@octokit/plugin-retry';
-import { throttling } from '@octokit/plugin-throttling';
+import { throttling, type ThrottlingOptions } from '@octokit/plugin-throttling';
 import { Octokit } from '@octokit/rest';
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
@@ -29,7 +32,7 @@ import { redact } from '../domain/redact';
 import { applyRestartPatch, ManifestError, readGitOpsFacts as readManifestFacts } from '../domain/restart-patch';
 import type { RestartPatch } from '../domain/restart-patch';
 import { activityContext, heartbeat, pause } from './context';
-import { failureFromStatus, namedFailure } from './errors';
+import { failureFromStatus, namedFailure, rateLimitFailure } from './errors';
 
 // ---------------------------------------------------------------------------------------------------
 // The client
@@ -38,15 +41,27 @@ export interface OctokitOptions {
   /** API root; default https://api.github.com (GitHub Enterprise: https://HOST/api/v3). */
   baseUrl?: string;
   token: string;
-  /** How often a request failing with 5xx/network errors, or rate-limited, is retried. Default 3. */
+  /** How often a request failing with 5xx or a network error is retried inside the client. Default 2. */
   retries?: number;
+  /** How often a rate-limited request is waited out and retried inside the client. Default 5. */
+  rateLimitRetries?: number;
+  /**
+   * The longest single rate-limit wait inside the client (GitHub's `retry-after`, or the primary
+   * limit's reset), in milliseconds; default 30 s (so five waits fit an attempt of the writes'
+   * 3-minute start-to-close). A longer one fails the activity with a retryable RateLimitedError
+   * whose retry delay is GitHub's own figure: Temporal waits it out, no worker does.
+   */
+  maxRateLimitWaitMs?: number;
   /** Milliseconds per second of back-off the plugins compute: 1000 in production, small in tests. */
   retryAfterBaseValue?: number;
+  /** Per request: no answer within this many milliseconds is a failed attempt. Default 10 s. */
+  requestTimeoutMs?: number;
   /**
-   * GitHub's pacing for content-creating requests (writes at least 1 s apart, PRs and merges 3 s).
-   * Default true; tests against the simulator turn it off to stay fast.
+   * GitHub's pacing of content-creating requests (writes at least 1 s apart, PRs, comments and
+   * merges 3 s). Default true; tests against the simulator, which does not ask for it, turn it off
+   * to stay fast. Rate limits are waited out either way.
    */
-  throttle?: boolean;
+  pace?: boolean;
   userAgent?: string;
   /**
    * Where the client logs. Default: rate-limit warnings to the console; per-request error lines are
@@ -62,33 +77,67 @@ const QUIET_LOG = {
   error: () => undefined,
 };
 
-/** Statuses a retry cannot fix; 409/405 need a re-read, 429 is the throttling plugin's to handle. */
+/** Statuses a retry cannot fix; 409/405 need a re-read, 403/429 rate limits are the throttling plugin's. */
 const DO_NOT_RETRY = [400, 401, 403, 404, 405, 409, 410, 422, 429, 451];
 
 const ResilientOctokit = Octokit.plugin(throttling, retry);
 
-/** An Octokit with the throttling and retry plugins, both bounded by `retries`. */
+/**
+ * A limiter that lets every request through at once: the throttling plugin's pacing switched off
+ * while its rate-limit handling stays on (the plugin only calls `key(id).schedule(options, job)`).
+ */
+const UNPACED = {
+  key: () => ({ schedule: (_options: unknown, job: (...args: unknown[]) => unknown, ...args: unknown[]) => Promise.resolve(job(...args)) }),
+} as unknown as NonNullable<ThrottlingOptions['write']>;
+
+/**
+ * An Octokit with the throttling and retry plugins: rate limits (GitHub's secondary limit with its
+ * `retry-after`, the primary limit until its reset) are waited out — the activity keeps heartbeating
+ * meanwhile (./context.ts) — up to `rateLimitRetries` times and `maxRateLimitWaitMs` each; 5xx and
+ * network errors are retried `retries` times; every request has `requestTimeoutMs` to answer.
+ */
 export function createOctokit(options: OctokitOptions): Octokit {
-  const retries = options.retries ?? 3;
+  const retries = options.retries ?? 2;
+  const rateLimitRetries = options.rateLimitRetries ?? 5;
   const retryAfterBaseValue = options.retryAfterBaseValue ?? 1000;
+  const maxWaitMs = options.maxRateLimitWaitMs ?? 30_000;
+  const timeoutMs = options.requestTimeoutMs ?? 10_000;
   const onLimit = (kind: string) => (retryAfter: number, request: { method: string; url: string }, octokit: { log: { warn(message: string): void } }, retryCount: number) => {
-    const again = retryCount < retries;
-    octokit.log.warn(`GitHub ${kind} on ${request.method} ${request.url}: ${again ? `retrying in ${retryAfter}s (${retryCount + 1}/${retries})` : 'giving up'}`);
+    const again = retryCount < rateLimitRetries && retryAfter * retryAfterBaseValue <= maxWaitMs;
+    octokit.log.warn(`GitHub ${kind} on ${request.method} ${request.url}: ${again ? `waiting ${retryAfter} s (${retryCount + 1}/${rateLimitRetries})` : `not waiting ${retryAfter} s here`}`);
     return again;
   };
-  return new ResilientOctokit({
+  const paced = options.pace ?? true;
+  const octokit = new ResilientOctokit({
     auth: options.token,
     ...(options.baseUrl ? { baseUrl: options.baseUrl.replace(/\/$/, '') } : {}),
     userAgent: options.userAgent ?? 'agentruns',
     log: options.log ?? QUIET_LOG,
+    request: { fetch: fetchWithTimeout(timeoutMs) },
     retry: { retries, retryAfterBaseValue, doNotRetry: DO_NOT_RETRY },
     throttle: {
-      enabled: options.throttle ?? true,
+      enabled: true,
       retryAfterBaseValue,
       onRateLimit: onLimit('rate limit'),
       onSecondaryRateLimit: onLimit('secondary rate limit'),
+      ...(paced ? {} : { write: UNPACED, notifications: UNPACED, search: UNPACED }),
     },
   });
+  // The retry plugin counts a request's retries in `options.request`, which Octokit shares between
+  // all requests of a client (the client's defaults): each request gets its own copy first, or every
+  // later request would start with the count of the earlier ones — a longer back-off, fewer retries.
+  octokit.hook.before('request', (requestOptions) => {
+    requestOptions.request = { ...requestOptions.request };
+  });
+  return octokit;
+}
+
+/** fetch with a per-request deadline (beside any signal the caller gave, e.g. the activity's cancellation). */
+function fetchWithTimeout(timeoutMs: number): typeof fetch {
+  return (input, init = {}) => {
+    const deadline = AbortSignal.timeout(timeoutMs);
+    return fetch(input, { ...init, signal: init.signal ? AbortSignal.any([init.signal, deadline]) : deadline });
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -629,7 +678,45 @@ function toFailure(what: string, err: unknown): Error {
   if (err instanceof Error && err.name === 'AbortError') return err;
   const status = statusOf(err);
   const cause = new Error(redact(messageOf(err)));
-  if (status === 405) return namedFailure('ConflictError', `${what}: not possible (405): ${cause.message}`, cause);
-  // Octokit reports network failures as status 500; without a response they are "unreachable".
+  const limited = rateLimitOf(err);
+  if (limited !== null) return rateLimitFailure(`GitHub ${what}`, status ?? 403, limited, cause);
+  if (status === 405) return namedFailure('ConflictError', `GitHub ${what}: not possible (405): ${cause.message}`, cause);
+  // Octokit reports a request without an answer (refused, reset, timed out) as status 500 without a response.
+  if (status === undefined || !hasResponse(err)) return failureFromStatus(undefined, `GitHub ${what}`, new Error(redact(networkMessage(err))));
   return failureFromStatus(status, `GitHub ${what}`, cause);
+}
+
+/**
+ * Seconds GitHub asks us to wait when `err` is one of its rate limits (the marks the throttling
+ * plugin recognises: a 403/429 saying "secondary rate limit" with `retry-after`, or no requests left
+ * until `x-ratelimit-reset`); null for any other error — a 403 that is not a rate limit is a refusal.
+ */
+export function rateLimitOf(err: unknown): number | null {
+  const status = statusOf(err);
+  if (status !== 403 && status !== 429) return null;
+  const headers = (err as { response?: { headers?: Record<string, string | number | undefined> } }).response?.headers ?? {};
+  const retryAfter = Number(headers['retry-after']);
+  if (/secondary rate limit/i.test(messageOf(err)) || (status === 429 && Number.isFinite(retryAfter))) {
+    return Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : 60;
+  }
+  if (String(headers['x-ratelimit-remaining']) === '0') {
+    const reset = Number(headers['x-ratelimit-reset']);
+    return Number.isFinite(reset) ? Math.max(1, Math.ceil(reset - Date.now() / 1000) + 1) : 60;
+  }
+  return status === 429 ? 60 : null;
+}
+
+function hasResponse(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && 'response' in err && (err as { response?: unknown }).response !== undefined;
+}
+
+/** Why a request got no answer: a timeout, or the network error under fetch's "fetch failed". */
+function networkMessage(err: unknown): string {
+  let current: unknown = err;
+  for (let depth = 0; depth < 4 && current instanceof Error; depth++) {
+    if (current.name === 'TimeoutError') return 'no answer in time (request timed out)';
+    if (!(current.cause instanceof Error)) break;
+    current = current.cause;
+  }
+  return current instanceof Error ? current.message : messageOf(err);
 }

@@ -1,7 +1,8 @@
 /**
  * Every activity of the incident workflow, built by one factory over narrow dependencies: the worker
  * wires real clients (runtime/wiring.ts), tests and the demo wire the simulated environment. The
- * workflow imports only the type.
+ * workflow imports only the type. Each runs under `keepAlive` (./context.ts): it heartbeats while it
+ * runs, so a lost worker costs the proxy's heartbeat timeout, and its failures carry their attempt.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Octokit } from '@octokit/rest';
@@ -13,6 +14,7 @@ import type { RunbookConfig } from '../domain/runbook-config';
 import { createArgoActivities, type ArgoClientConfig } from './argocd';
 import { createGuard } from './guard';
 import { createClassifyActivities } from './classify';
+import { keepAlive } from './context';
 import { namedFailure } from './errors';
 import { createIncidentRecordActivities } from './incident-records';
 import { createGitHubActivities, type GitHubActivities } from './github';
@@ -40,7 +42,16 @@ export interface ActivityDeps {
   verifyPollIntervalMs?: number;
 }
 
+/** Every activity of `activities` under keepAlive, its type unchanged (each already returns a promise). */
+function keptAlive<T extends Record<string, (...args: never[]) => Promise<unknown>>>(activities: T): T {
+  return Object.fromEntries(Object.entries(activities).map(([name, fn]) => [name, keepAlive(fn as (...args: unknown[]) => Promise<unknown>)])) as unknown as T;
+}
+
 export function createActivities(deps: ActivityDeps) {
+  return keptAlive(createActivityFunctions(deps));
+}
+
+function createActivityFunctions(deps: ActivityDeps) {
   const kube = createKubernetesActivities(deps.kubeConfig);
   const github = deps.github ? createGitHubActivities({ octokit: deps.github.octokit }) : undefined;
   const withGitHub = <K extends keyof GitHubActivities>(name: K): GitHubActivities[K] => {

@@ -7,9 +7,16 @@
  * Without a Slack client or a channel every activity is a no-op returning null, so an installation
  * without Slack runs the same workflow. The client is built with its own retries off: Temporal
  * retries the activity under the workflow's policy, and Slack's error codes are mapped to the named
- * failures (bad token / unknown channel / rejected blocks are permanent, rate limits and outages are
- * not). Posting is not idempotent on Slack's side; a retried post after a lost answer can show the
- * message twice — the workflow stores `{channel, ts}` and only ever updates after that.
+ * failures (bad token / unknown channel / rejected blocks are permanent, outages are not; a rate
+ * limit is retried after Slack's own Retry-After).
+ *
+ * Posting is made idempotent here, since Slack's chat.postMessage is not: the message carries the
+ * incident's workflow and run IDs in its metadata, and before posting the channel's messages since
+ * the incident started are looked up (conversations.history with include_all_metadata; the
+ * channel's ID by conversations.list when the runbook names it). A post whose answer was lost is
+ * found and returned instead of a second message with live buttons. The lookup needs the
+ * `channels:read` and `channels:history` scopes (`groups:*` for a private channel); refused for good
+ * (a missing scope, say), the message is posted without it.
  */
 import {
   LogLevel,
@@ -18,10 +25,11 @@ import {
   WebAPIRateLimitedError,
   WebClient,
 } from '@slack/web-api';
+import { ApplicationFailure } from '@temporalio/common';
 import type { IncidentState } from '../domain/incident';
 import { redact } from '../domain/redact';
 import { renderIncidentMessage, type SlackMessageOptions } from '../domain/slack-message';
-import { failureFromStatus, namedFailure } from './errors';
+import { failureFromStatus, namedFailure, rateLimitFailure } from './errors';
 
 export interface SlackClientConfig {
   /** Bot token (xoxb-…), from SLACK_BOT_TOKEN. */
@@ -98,7 +106,7 @@ export function slackFailure(method: string, err: unknown): Error {
     if (INPUT.has(code)) return namedFailure('InputError', `${what}: ${code}`);
     return namedFailure('UpstreamError', `${what}: ${code}`);
   }
-  if (err instanceof WebAPIRateLimitedError) return namedFailure('UpstreamError', `${what}: rate limited, retry after ${err.retryAfter} s`);
+  if (err instanceof WebAPIRateLimitedError) return rateLimitFailure(what, 429, err.retryAfter);
   if (err instanceof WebAPIHTTPError) return failureFromStatus(err.statusCode, what);
   return failureFromStatus(undefined, what, err instanceof Error ? new Error(redact(err.message)) : undefined);
 }
@@ -108,18 +116,71 @@ function messageRef(method: string, result: { channel?: string; ts?: string }): 
   return { channel: result.channel, ts: result.ts };
 }
 
+/** The metadata event that marks an incident's message. */
+const INCIDENT_EVENT = 'agentruns_incident';
+
+/** Slack channel IDs (public C…, private G…, direct D…): used as they are, never looked up. */
+const CHANNEL_ID = /^[CGD][A-Z0-9]{6,}$/;
+
 export function createSlackActivities(options: SlackActivitiesOptions) {
   const { client } = options;
   const render = (state: IncidentState, temporalUiUrl?: string) => {
     const renderOptions: SlackMessageOptions = { temporalUiUrl: temporalUiUrl ?? options.temporalUiUrl, namespace: options.namespace };
     return renderIncidentMessage(state, renderOptions);
   };
+  /** Channel name → ID, as conversations.list answered (IDs do not change). */
+  const channelIds = new Map<string, string>();
+
+  const channelId = async (slack: WebClient, channel: string): Promise<string | null> => {
+    if (CHANNEL_ID.test(channel)) return channel;
+    const name = channel.replace(/^#/, '');
+    let cursor: string | undefined;
+    for (let page = 0; !channelIds.has(name) && page < 20; page++) {
+      const result = await slack.conversations.list({ types: 'public_channel,private_channel', exclude_archived: true, limit: 200, ...(cursor ? { cursor } : {}) });
+      for (const c of result.channels ?? []) if (c.name && c.id) channelIds.set(c.name, c.id);
+      cursor = result.response_metadata?.next_cursor || undefined;
+      if (!cursor) break;
+    }
+    return channelIds.get(name) ?? null;
+  };
+
+  /** This incident's message in the channel, posted by an earlier attempt whose answer was lost. */
+  const alreadyPosted = async (slack: WebClient, channel: string, state: IncidentState): Promise<SlackMessageRef | null> => {
+    const id = await channelId(slack, channel);
+    if (!id) return null;
+    const since = Date.parse(state.startedAt);
+    const oldest = Number.isNaN(since) ? undefined : String(Math.floor(since / 1000) - 60);
+    let cursor: string | undefined;
+    for (let page = 0; page < 10; page++) {
+      const result = await slack.conversations.history({ channel: id, include_all_metadata: true, limit: 200, ...(oldest ? { oldest } : {}), ...(cursor ? { cursor } : {}) });
+      const found = (result.messages ?? []).find((m) => {
+        const payload = m.metadata?.event_type === INCIDENT_EVENT ? (m.metadata.event_payload as Record<string, unknown> | undefined) : undefined;
+        return payload?.workflowId === state.workflowId && payload.runId === state.runId;
+      });
+      if (found?.ts) return { channel: id, ts: found.ts };
+      cursor = result.response_metadata?.next_cursor || undefined;
+      if (!cursor) break;
+    }
+    return null;
+  };
 
   return {
-    /** Posts the incident's message with its decision buttons; null when Slack is not configured. */
+    /**
+     * Posts the incident's message with its decision buttons — unless an earlier attempt already
+     * posted it (found by its metadata) — and returns where it is; null when Slack is not configured.
+     */
     async postIncidentMessage(state: IncidentState, opts: { channel?: string; temporalUiUrl?: string } = {}): Promise<SlackMessageRef | null> {
       const channel = opts.channel ?? options.channel;
       if (!client || !channel) return null;
+      try {
+        const posted = await alreadyPosted(client, channel, state);
+        if (posted) return posted;
+      } catch (err) {
+        // A lookup refused for good (no scope, not a member, no such channel): post, and let the post
+        // give Slack's answer — a message possibly twice is better than none. Transient: retry.
+        const failure = slackFailure('conversations.history', err);
+        if (!(failure instanceof ApplicationFailure && failure.nonRetryable)) throw failure;
+      }
       const { text, blocks } = render(state, opts.temporalUiUrl);
       try {
         const result = await client.chat.postMessage({
@@ -128,7 +189,7 @@ export function createSlackActivities(options: SlackActivitiesOptions) {
           blocks,
           unfurl_links: false,
           unfurl_media: false,
-          metadata: { event_type: 'agentruns_incident', event_payload: { workflowId: state.workflowId, runbookId: state.runbookId } },
+          metadata: { event_type: INCIDENT_EVENT, event_payload: { workflowId: state.workflowId, runId: state.runId, runbookId: state.runbookId } },
         });
         return messageRef('chat.postMessage', result);
       } catch (err) {

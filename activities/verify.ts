@@ -5,7 +5,15 @@
  * heartbeats. Pods of the old ReplicaSets that still terminate, and Evicted or Completed pods, are
  * left out (and counted in the detail): on a real cluster they keep the Deployment's labels. The
  * workflow calls it in short windows until its own verification deadline (see ./waits.ts).
+ *
+ * Each record says what it could and could not check:
+ * - the Deployment never carrying our restartedAt means the change did not reach the cluster (Argo
+ *   CD unreachable, a failed sync): `restarted: false`, nothing restarted;
+ * - a readiness probe the API server refuses (401/403 on pods/proxy) is a check that could not be
+ *   made, not a failed one: with the rollout complete and every pod Ready by the kubelet's own
+ *   probes, the restart is verified and the record names the check it could not make (`unchecked`).
  */
+import { ApplicationFailure } from '@temporalio/common';
 import { heartbeat } from './context';
 import { rest } from './waits';
 import { consideredPods, type DiagnosisTarget, type PodFacts, type ProbeResult } from '../domain/diagnosis';
@@ -14,9 +22,8 @@ import type { RolloutStatus } from './kubernetes';
 
 export interface VerifyDeps {
   rolloutStatus(target: DiagnosisTarget): Promise<RolloutStatus>;
-  listPods(target: DiagnosisTarget): Promise<PodFacts[]>;
-  /** Probes the pods of the current ReplicaSet only. */
   probePods(target: DiagnosisTarget): Promise<ProbeResult[]>;
+  listPods(target: DiagnosisTarget): Promise<PodFacts[]>;
 }
 
 export interface VerifyInput {
@@ -38,28 +45,92 @@ function scopeText(rollout: RolloutStatus, pods: PodFacts[]): string {
   return `${considered} pod${considered === 1 ? '' : 's'} ${of}${ignored > 0 ? `; ${ignored} old or finished pod${ignored === 1 ? '' : 's'} ignored` : ''}`;
 }
 
-/** One look at the cluster: `done` when verified, otherwise what is still missing. */
-async function check(deps: VerifyDeps, input: VerifyInput): Promise<{ done: boolean; detail: string }> {
-  const rollout = await deps.rolloutStatus(input.target);
-  const waiting = (detail: string) => ({ done: false, detail });
+/** One look at the cluster. */
+type Look =
+  | { verified: true; detail: string; unchecked?: string[] }
+  | { verified: false; detail: string; restarted?: boolean; unchecked?: string[] };
+
+const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+/** The API server refused the probe itself (pods/proxy 401/403): readiness could not be asked. */
+const probeRefused = (err: unknown): boolean => err instanceof ApplicationFailure && err.type === 'NotAllowedError';
+
+async function check(deps: VerifyDeps, input: VerifyInput): Promise<Look> {
+  let rollout: RolloutStatus;
+  try {
+    rollout = await deps.rolloutStatus(input.target);
+  } catch (err) {
+    return { verified: false, detail: `could not check the rollout (the Deployment could not be read): ${messageOf(err)}`, unchecked: ['rollout'] };
+  }
   if (rollout.restartedAt !== input.restartedAt) {
-    return waiting(`the Deployment does not carry restartedAt=${input.restartedAt} yet (has ${rollout.restartedAt ?? 'none'}): waiting for the change to reach the cluster`);
+    return {
+      verified: false,
+      restarted: false,
+      detail: `the Deployment does not carry restartedAt=${input.restartedAt} yet (has ${rollout.restartedAt ?? 'none'}): the change has not reached the cluster`,
+    };
   }
   if (!rollout.complete) {
-    return waiting(`rollout in progress: generation ${rollout.observedGeneration}/${rollout.generation}, updated ${rollout.updatedReplicas}, available ${rollout.availableReplicas} of ${rollout.replicas}`);
+    return {
+      verified: false,
+      restarted: true,
+      detail: `rollout in progress: generation ${rollout.observedGeneration}/${rollout.generation}, updated ${rollout.updatedReplicas}, available ${rollout.availableReplicas} of ${rollout.replicas}`,
+    };
   }
-  const pods = await deps.listPods(input.target);
-  if (input.expectReady === false) {
-    return { done: true, detail: `rollout with restartedAt=${input.restartedAt ?? 'none'} complete: ${scopeText(rollout, pods)}` };
+  let scope = '';
+  try {
+    scope = scopeText(rollout, await deps.listPods(input.target));
+  } catch (err) {
+    scope = `pods not listed: ${messageOf(err)}`;
   }
+  if (input.expectReady === false) return { verified: true, detail: `rollout with restartedAt=${input.restartedAt ?? 'none'} complete: ${scope}` };
   const path = input.target.health.readinessPath;
-  const readiness = (await deps.probePods(input.target)).filter((p) => p.path === path);
-  if (readiness.length === 0) return waiting(`no pod answered the readiness probe (${scopeText(rollout, pods)})`);
+  let probes: ProbeResult[];
+  try {
+    probes = await deps.probePods(input.target);
+  } catch (err) {
+    if (!probeRefused(err)) return { verified: false, restarted: true, detail: `rollout complete; readiness could not be probed: ${messageOf(err)}`, unchecked: ['readiness probe'] };
+    return kubeletReadiness(deps, input, `readiness probe ${path} (${messageOf(err)})`);
+  }
+  const readiness = probes.filter((p) => p.path === path);
+  if (readiness.length === 0) return { verified: false, restarted: true, detail: `no pod answered the readiness probe (${scope})` };
   const failing = readiness.filter((p) => p.status !== 200);
   if (failing.length > 0) {
-    return waiting(`${failing.map((p) => `${p.pod} ${path} → ${p.status ?? 'unreachable'} ${p.body.slice(0, 200)}`).join('; ')} (${scopeText(rollout, pods)})`);
+    return { verified: false, restarted: true, detail: `${failing.map((p) => `${p.pod} ${path} → ${p.status ?? 'unreachable'} ${p.body.slice(0, 200)}`).join('; ')} (${scope})` };
   }
-  return { done: true, detail: `rollout complete and ${path} 200 on every new pod: ${scopeText(rollout, pods)}` };
+  return { verified: true, detail: `rollout complete and ${path} 200 on every new pod: ${scope}` };
+}
+
+/** Readiness as the kubelet reports it (the pods' Ready condition), when we may not probe ourselves. */
+async function kubeletReadiness(deps: VerifyDeps, input: VerifyInput, unchecked: string): Promise<Look> {
+  let pods: PodFacts[];
+  try {
+    pods = await deps.listPods(input.target);
+  } catch (err) {
+    return { verified: false, restarted: true, detail: `rollout complete; could not check readiness: ${unchecked}, and the pods could not be listed: ${messageOf(err)}`, unchecked: [unchecked, 'pod conditions'] };
+  }
+  // Only the current ReplicaSet's running pods say anything about the Deployment now.
+  pods = consideredPods(pods);
+  const notReady = pods.filter((p) => !p.ready);
+  if (pods.length > 0 && notReady.length === 0) {
+    return {
+      verified: true,
+      detail: `rollout complete and every pod Ready per the kubelet (${pods.map((p) => p.name).join(', ')}); could not check readiness ourselves: ${unchecked}`,
+      unchecked: [unchecked],
+    };
+  }
+  const which = pods.length === 0 ? 'no pod listed' : `not Ready per the kubelet: ${notReady.map((p) => p.name).join(', ')}`;
+  return { verified: false, restarted: true, detail: `rollout complete, ${which}; could not check readiness ourselves: ${unchecked}`, unchecked: [unchecked] };
+}
+
+function recordOf(look: Look): VerificationRecord {
+  return {
+    ok: look.verified,
+    checkedAt: new Date().toISOString(),
+    detail: look.detail,
+    ...(!look.verified && look.restarted !== undefined ? { restarted: look.restarted } : {}),
+    ...(look.verified ? { restarted: true } : {}),
+    ...(look.unchecked?.length ? { unchecked: look.unchecked } : {}),
+  };
 }
 
 export function createVerifyActivities(deps: VerifyDeps) {
@@ -68,23 +139,21 @@ export function createVerifyActivities(deps: VerifyDeps) {
       const deadline = Date.now() + input.timeoutMs;
       const interval = input.pollIntervalMs ?? 2000;
       for (;;) {
-        let result: { done: boolean; detail: string };
+        let look: Look;
         try {
-          result = await check(deps, input);
+          look = await check(deps, input);
         } catch (err) {
-          result = { done: false, detail: `cluster not answering: ${(err as Error).message}` };
+          look = { verified: false, detail: `cluster not answering: ${messageOf(err)}` };
         }
-        if (result.done) return { ok: true, checkedAt: new Date().toISOString(), detail: result.detail };
-        const missing = result.detail;
-        heartbeat(missing);
-        const notYet = { ok: false, checkedAt: new Date().toISOString(), detail: missing };
+        if (look.verified) return recordOf(look);
+        heartbeat(look.detail);
+        const notYet = recordOf(look);
         if (Date.now() + interval > deadline) return notYet;
         // A worker shutting down ends the window early with what was seen: the workflow looks again.
-        if (!(await rest(interval, missing))) return notYet;
+        if (!(await rest(interval, look.detail))) return notYet;
       }
     },
   };
 }
-
 
 export type VerifyActivities = ReturnType<typeof createVerifyActivities>;

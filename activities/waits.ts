@@ -9,7 +9,7 @@
  *   of the target (readiness, replicas, restart annotation) — the pre-flight while a human reviews.
  * - `lookAtTarget`: that present state on its own, right before the incident acts.
  */
-import { activityContext } from './context';
+import { activityContext, heartbeat } from './context';
 import type { DiagnosisTarget, DeploymentFacts, ProbeResult } from '../domain/diagnosis';
 import { RESTARTED_AT_ANNOTATION } from '../domain/diagnosis';
 import type { PullRequestRecord } from '../domain/incident';
@@ -59,7 +59,7 @@ export async function rest(ms: number, details: unknown): Promise<boolean> {
   const ctx = activityContext();
   const until = Date.now() + ms;
   while (Date.now() < until) {
-    ctx?.heartbeat(details);
+    heartbeat(details);
     const step = Math.min(WATCH_HEARTBEAT_MS, until - Date.now());
     try {
       if (ctx) await ctx.sleep(step);
@@ -68,7 +68,7 @@ export async function rest(ms: number, details: unknown): Promise<boolean> {
       return false;
     }
   }
-  ctx?.heartbeat(details);
+  heartbeat(details);
   return true;
 }
 

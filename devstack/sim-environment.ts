@@ -19,7 +19,7 @@ import type { RunbookConfig } from '../domain/runbook-config';
 import { createSlackClient } from '../activities/slack';
 import { startArgoSim, type ArgoSim } from '../sim/argocd';
 import { GitHubSim } from '../sim/github';
-import { kubeconfigFor, startKubeSim, type KubeSim } from '../sim/kube-api';
+import { kubeconfigFor, startKubeSim, type KubeEndpoint, type KubeSim } from '../sim/kube-api';
 import { loadScenario, type Scenario } from '../sim/scenario';
 import { startSlackSim, type SlackSim } from '../sim/slack';
 
@@ -38,6 +38,60 @@ export interface SimEnvironmentOptions {
   temporalUiUrl?: string;
   /** More runbooks the worker loads besides this environment's own (e.g. a forged start's target). */
   extraRunbooks?: RunbookConfig[];
+  /** Client settings of the activities (see {@link SimClientOptions}). */
+  clients?: SimClientOptions;
+}
+
+/** How the activities' clients behave against the simulators. */
+export interface SimClientOptions {
+  /** Milliseconds per second of GitHub back-off (retry-after, 5xx); default 10. */
+  githubRetryAfterBaseValue?: number;
+  /** Per-request deadline of every client (GitHub, Argo CD, Slack); default 5 s. */
+  requestTimeoutMs?: number;
+}
+
+/** Where the simulators listen, and their tokens: all another process needs to reach them. */
+export interface SimEndpoints {
+  kube: KubeEndpoint;
+  github: { url: string; token: string };
+  argo: { url: string; token: string };
+  slack: { apiUrl: string; token: string };
+}
+
+export interface SimActivityOptions {
+  runbooks: RunbookConfig[];
+  temporalUiUrl?: string;
+  decisionKey: string;
+  verifyPollIntervalMs?: number;
+  clients?: SimClientOptions;
+}
+
+/** The production activities with real clients pointed at the GitOps simulators and at `kubeConfig`. */
+function activitiesFor(kubeConfig: KubeConfig, endpoints: Omit<SimEndpoints, 'kube'>, options: SimActivityOptions): Activities {
+  const timeoutMs = options.clients?.requestTimeoutMs ?? 5_000;
+  return createActivities({
+    runbooks: options.runbooks,
+    temporalUiUrl: options.temporalUiUrl,
+    decisionKey: options.decisionKey,
+    kubeConfig,
+    github: {
+      octokit: createOctokit({
+        baseUrl: endpoints.github.url,
+        token: endpoints.github.token,
+        retryAfterBaseValue: options.clients?.githubRetryAfterBaseValue ?? 10,
+        requestTimeoutMs: timeoutMs,
+        pace: false,
+      }),
+    },
+    argo: { baseUrl: endpoints.argo.url, token: endpoints.argo.token, pollIntervalMs: 100, requestTimeoutMs: timeoutMs },
+    slack: { client: createSlackClient({ token: endpoints.slack.token, apiUrl: endpoints.slack.apiUrl, timeoutMs }) },
+    verifyPollIntervalMs: options.verifyPollIntervalMs ?? 250,
+  });
+}
+
+/** The same activities from the endpoints alone: what a worker in another process (one a test kills) builds. */
+export function simActivities(endpoints: SimEndpoints, options: SimActivityOptions): Activities {
+  return activitiesFor(kubeconfigFor(endpoints.kube), endpoints, options);
 }
 
 export interface SimEnvironment {
@@ -48,6 +102,7 @@ export interface SimEnvironment {
   runbook: RunbookConfig;
   activities: Activities;
   tokens: { github: string; argo: string; slack: string };
+  endpoints: SimEndpoints;
   /** AGENTRUNS_DECISION_KEY shared by this environment's worker activities and an ingress in front of them. */
   decisionKey: string;
   close(): Promise<void>;
@@ -86,6 +141,7 @@ export async function startGitOpsSystems(options: {
   temporalUiUrl?: string;
   /** More runbooks the worker loads besides this one. */
   extraRunbooks?: RunbookConfig[];
+  clients?: SimClientOptions;
 }): Promise<GitOpsSystems> {
   const { runbook, cluster } = options;
   const tokens = {
@@ -138,17 +194,11 @@ export async function startGitOpsSystems(options: {
     tokens,
     decisionKey,
     activities: (kubeConfig, verifyPollIntervalMs) =>
-      createActivities({
-        runbooks: [runbook, ...(options.extraRunbooks ?? [])],
-        temporalUiUrl: options.temporalUiUrl,
-        decisionKey,
+      activitiesFor(
         kubeConfig,
-        // GitHub's own pacing of writes (secondary rate limits) does not apply to the simulator.
-        github: { octokit: createOctokit({ baseUrl: github.url, token: tokens.github, throttle: false }) },
-        argo: { baseUrl: argo.url, token: tokens.argo, pollIntervalMs: 100 },
-        slack: { client: createSlackClient({ token: tokens.slack, apiUrl: slack.apiUrl }) },
-        verifyPollIntervalMs,
-      }),
+        { github: { url: github.url, token: tokens.github }, argo: { url: argo.url, token: tokens.argo }, slack: { apiUrl: slack.apiUrl, token: tokens.slack } },
+        { runbooks: [runbook, ...(options.extraRunbooks ?? [])], temporalUiUrl: options.temporalUiUrl, decisionKey, verifyPollIntervalMs, clients: options.clients },
+      ),
     close: async () => {
       await Promise.allSettled([github.close(), argo.close(), slack.close()]);
     },
@@ -170,6 +220,7 @@ export async function startSimEnvironment(options: SimEnvironmentOptions): Promi
     git: options.git,
     temporalUiUrl: options.temporalUiUrl,
     extraRunbooks: options.extraRunbooks,
+    clients: options.clients,
     cluster: {
       apply: (manifest) => kube.applyDeployment(parse(manifest) as object),
       health: () => {
@@ -188,6 +239,12 @@ export async function startSimEnvironment(options: SimEnvironmentOptions): Promi
     runbook,
     activities: systems.activities(kubeconfigFor(kube), options.verifyPollIntervalMs ?? 250),
     tokens: systems.tokens,
+    endpoints: {
+      kube: { url: kube.url, token: kube.token },
+      github: { url: systems.github.url, token: systems.tokens.github },
+      argo: { url: systems.argo.url, token: systems.tokens.argo },
+      slack: { apiUrl: systems.slack.apiUrl, token: systems.tokens.slack },
+    },
     decisionKey: systems.decisionKey,
     close: async () => {
       await Promise.allSettled([kube.close(), systems.close()]);

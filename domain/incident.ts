@@ -92,6 +92,13 @@ export interface VerificationRecord {
   ok: boolean;
   checkedAt: string;
   detail: string;
+  /**
+   * Whether the restart reached the cluster: false when the Deployment never carried our
+   * restartedAt (nothing restarted: no rollback to offer); absent when that could not be read.
+   */
+  restarted?: boolean;
+  /** Checks that could not be made (e.g. the readiness probe, refused by the API server), each with why. */
+  unchecked?: string[];
   /** The new diagnosis' class when verification failed. */
   rediagnosedClass?: string;
 }

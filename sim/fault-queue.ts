@@ -1,7 +1,13 @@
 /**
  * Injected failures of a simulated API: each fault matches requests by method and path and is used
  * up after `times` matching requests (default 1), oldest fault first. The simulators' fault
- * switches (sim/github/faults.ts, sim/argocd/faults.ts) decide what a matched request answers.
+ * switches (sim/github/faults.ts, sim/argocd/faults.ts, sim/slack/faults.ts) decide what a matched
+ * request answers; the wire faults below are common to all three:
+ *
+ * - `delayMs`: the answer comes that much later (a slow API);
+ * - `hang`: no answer at all, the connection stays open until the client gives up (a hung API);
+ * - `dropAfterWrite`: the request is performed — the write happens — and then the connection is
+ *   destroyed instead of answering (the answer to a successful write is lost).
  */
 
 export interface FaultMatch {
@@ -10,6 +16,31 @@ export interface FaultMatch {
   path?: RegExp | string;
   /** How many matching requests fail (default 1). */
   times?: number;
+}
+
+/** How a matched request misbehaves on the wire. */
+export interface WireFault {
+  /** Answer only after this many milliseconds. */
+  delayMs?: number;
+  /** Never answer. */
+  hang?: boolean;
+  /** Perform the request, then destroy the connection instead of answering. */
+  dropAfterWrite?: boolean;
+}
+
+/** The matching request(s) are answered `ms` later. */
+export function delay<M extends FaultMatch>(ms: number, match: M): M & WireFault {
+  return { ...match, delayMs: ms };
+}
+
+/** The matching request(s) are never answered. */
+export function hang<M extends FaultMatch>(match: M): M & WireFault {
+  return { ...match, hang: true };
+}
+
+/** The matching request(s) are performed, then their connection is destroyed before the answer. */
+export function dropAfterWrite<M extends FaultMatch>(match: M): M & WireFault {
+  return { ...match, dropAfterWrite: true };
 }
 
 export class FaultQueue<F extends FaultMatch> {

@@ -61,10 +61,18 @@ export interface IncidentWorkerOptions {
  */
 export const SHUTDOWN_GRACE = '10 seconds';
 
+/**
+ * How long a workflow task waits for the worker that has the workflow cached before any worker may
+ * take it (replaying the history). A crashed worker never takes it: after the crash, each next step
+ * of its incidents would otherwise wait the SDK's default 10 s.
+ */
+export const STICKY_QUEUE_TIMEOUT = '3 seconds';
+
 export async function createIncidentWorker(options: IncidentWorkerOptions): Promise<Worker> {
   return Worker.create({
     connection: options.connection,
     shutdownGraceTime: options.shutdownGraceTime ?? SHUTDOWN_GRACE,
+    stickyQueueScheduleToStartTimeout: STICKY_QUEUE_TIMEOUT,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     activities: options.activities,

@@ -5,7 +5,8 @@
  * - routes.ts: authentication, the two routes and what they reject;
  * - state.ts: the Applications, their two-step operations and the application controller;
  * - responses.ts: the Application and error bodies (`v1alpha1Application`, `runtimeError`);
- * - faults.ts: injected failures (`failNext`).
+ * - faults.ts: injected failures (`failNext`), and Argo CD unreachable (`setUnreachable`: the port
+ *   is closed, so connections are refused, until it is reachable again on the same port).
  */
 import { createServer, type Server } from 'node:http';
 import { FaultQueue } from '../fault-queue';
@@ -45,8 +46,10 @@ export interface ArgoSim {
   operationState(name: string): ArgoOperationState | null;
   /** Argo CD's automated sync starts an operation now (e.g. it noticed the merge before we asked). */
   autoSync(name: string): void;
-  /** The next matching API requests fail with this status and body. */
+  /** The next matching API requests fail with this status and body, or misbehave on the wire. */
   failNext(fault: ArgoFault): void;
+  /** Closes the port (connections refused) or, with false, listens again on the same port. */
+  setUnreachable(unreachable: boolean): Promise<void>;
   /** Resolves when every operation started so far has finished. */
   settled(): Promise<void>;
   close(): Promise<void>;
@@ -64,6 +67,8 @@ export async function startArgoSim(options: ArgoSimOptions): Promise<ArgoSim> {
     routes(req, res).catch((err: Error) => sendJson(res, 500, argoError(err.message, GRPC.internal)));
   });
   const url = await listen(server);
+  const port = Number(new URL(url).port);
+  let reachable = true;
   return {
     url,
     requests,
@@ -81,9 +86,15 @@ export async function startArgoSim(options: ArgoSimOptions): Promise<ArgoSim> {
     failNext(fault) {
       faults.add(fault);
     },
+    async setUnreachable(unreachable) {
+      if (unreachable === !reachable) return;
+      reachable = !unreachable;
+      if (unreachable) await closeServer(server);
+      else await listen(server, port);
+    },
     settled: () => apps.settled(),
     close: async () => {
-      await closeServer(server);
+      if (reachable) await closeServer(server);
       await apps.settled();
     },
   };

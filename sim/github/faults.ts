@@ -5,12 +5,16 @@
  * - secondary (abuse) limit: 403, "You have exceeded a secondary rate limit…", `retry-after` seconds;
  * - primary limit: 403, "API rate limit exceeded…", `x-ratelimit-remaining: 0` and the reset time.
  * `@octokit/plugin-throttling` recognises both by exactly these marks and waits before retrying.
+ *
+ * A fault may instead (or also) misbehave on the wire (../fault-queue.ts: `delay`, `hang`,
+ * `dropAfterWrite`): a delayed request then answers with `status` when it has one, else normally.
  */
-import type { FaultMatch } from '../fault-queue';
+import type { FaultMatch, WireFault } from '../fault-queue';
 import { DOCS, HttpError } from './errors';
 
-export interface Fault extends FaultMatch {
-  status: number;
+export interface Fault extends FaultMatch, WireFault {
+  /** Answer with this status instead of handling the request (not with `dropAfterWrite`). */
+  status?: number;
   message?: string;
   documentationUrl?: string;
   headers?: Record<string, string>;
@@ -48,8 +52,9 @@ export function primaryRateLimit(match: FaultMatch & { resetInSeconds?: number; 
   };
 }
 
-/** The error a matched fault answers with. */
-export function faultError(fault: Fault): HttpError {
+/** The error a matched fault answers with; null when it only misbehaves on the wire. */
+export function faultError(fault: Fault): HttpError | null {
+  if (fault.status === undefined || fault.dropAfterWrite) return null;
   return new HttpError(
     fault.status,
     { message: fault.message ?? `Simulated failure (${fault.status})`, documentation_url: fault.documentationUrl ?? DOCS.rest },

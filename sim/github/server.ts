@@ -6,11 +6,12 @@
  * never headers) for assertions. Answers carry GitHub's rate-limit and media-type headers.
  *
  * The programmatic side is what a test or the demo needs: merge or close a PR "as a human", commit
- * behind the automation's back, read files at any ref, inject API faults, and subscribe to merges.
+ * behind the automation's back, read files at any ref, list branches, inject API faults (an error
+ * answer, or a slow, hung or lost answer: ./faults.ts), and subscribe to merges.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { FaultQueue } from '../fault-queue';
-import { closeServer, listen, readBody, type LoggedRequest } from '../http-util';
+import { closeServer, dropConnection, listen, readBody, sleep, type LoggedRequest } from '../http-util';
 import { DOCS, HttpError, notFound, type Json } from './errors';
 import { faultError, type Fault } from './faults';
 import { GitRepo } from './git-repo';
@@ -37,7 +38,10 @@ export interface GitHubSimOptions {
 }
 
 export interface GitHubRequest extends LoggedRequest {
+  /** The status answered (or that would have been, for a dropped answer); 0 for a hung request. */
   status: number;
+  /** A wire fault that hit the request: never answered, or handled and its answer dropped. */
+  fault?: 'hung' | 'dropped';
 }
 
 export class GitHubSim {
@@ -144,9 +148,15 @@ export class GitHubSim {
     });
   }
 
-  /** The next matching API requests fail with this status (rate limits, outages, …). */
+  /** The next matching API requests fail with this status (rate limits, outages, …) or misbehave on the wire. */
   failNext(fault: Fault): void {
     this.faults.add(fault);
+  }
+
+  /** Branch names, optionally only those under a prefix (e.g. `agentruns/`). */
+  async branches(prefix = ''): Promise<string[]> {
+    const { stdout } = await this.state.git.git(['for-each-ref', '--format=%(refname:short)', `refs/heads/${prefix}`]);
+    return stdout.toString('utf8').split('\n').filter(Boolean);
   }
 
   /** Called after every merge to the repository (the simulated Argo CD subscribes). */
@@ -176,8 +186,15 @@ export class GitHubSim {
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://github.sim');
     const method = req.method ?? 'GET';
-    const log = (status: number) => this.requests.push({ method, path: safeDecode(url.pathname), query: safeDecode(url.search), at: Date.now(), status });
+    const log = (status: number, fault?: GitHubRequest['fault']) =>
+      this.requests.push({ method, path: safeDecode(url.pathname), query: safeDecode(url.search), at: Date.now(), status, ...(fault ? { fault } : {}) });
+    let wire: Fault | undefined;
     const send = (status: number, body: unknown, headers: Record<string, string> = {}, contentType = 'application/json; charset=utf-8') => {
+      if (wire?.dropAfterWrite) {
+        // The request was handled (a write happened); its answer is lost on the way back.
+        dropConnection(res);
+        return log(status, 'dropped');
+      }
       const text = typeof body === 'string' ? body : JSON.stringify(body);
       if (status === 204) {
         res.writeHead(204, headers).end();
@@ -198,43 +215,61 @@ export class GitHubSim {
       log(status);
     };
 
-    void this.exclusive(async () => {
-      try {
-        // The PR's web page (its html_url): a plain-text view for the demo, no token needed.
-        const page = /^\/([^/]+)\/([^/]+)\/pull\/(\d+)$/.exec(url.pathname);
-        if (page && method === 'GET') {
-          const { owner, repo } = this.state.options;
-          if (decodeURIComponent(page[1]!) !== owner || decodeURIComponent(page[2]!) !== repo) throw notFound();
-          return send(200, await this.responses.pullPage(this.state.pull(Number(page[3]))), {}, 'text/plain; charset=utf-8');
-        }
-        this.authenticate(req.headers.authorization);
-        this.rateRemaining = Math.max(0, this.rateRemaining - 1);
-        const fault = this.faults.take(method, url.pathname);
-        if (fault) throw faultError(fault);
-        const { handler, params } = this.route(method, url.pathname);
-        let parsed: Json | undefined;
-        const body = async (): Promise<Json> => {
-          if (parsed) return parsed;
-          const raw = (await readBody(req)).toString('utf8');
-          let value: unknown;
-          try {
-            value = raw.trim() === '' ? {} : JSON.parse(raw);
-          } catch {
-            throw new HttpError(400, { message: 'Problems parsing JSON', documentation_url: DOCS.rest });
-          }
-          if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-            throw new HttpError(400, { message: 'Body should be a JSON object', documentation_url: DOCS.rest });
-          }
-          parsed = value as Json;
-          return parsed;
-        };
-        const result = await handler({ params, query: url.searchParams, body, accept: String(req.headers.accept ?? '') });
-        send(result.status, result.body, {}, result.contentType);
-      } catch (err) {
-        if (err instanceof HttpError) return send(err.status, err.body, err.headers);
-        send(500, { message: `simulator error: ${(err as Error).message}` });
+    void (async () => {
+      // The PR's web page (its html_url): a plain-text view for the demo, no token needed.
+      const page = /^\/([^/]+)\/([^/]+)\/pull\/(\d+)$/.exec(url.pathname);
+      if (!(page && method === 'GET') && this.authenticated(req.headers.authorization)) {
+        // Faults act after authentication; wire faults before the one-at-a-time queue, so a slow
+        // or hung call holds up nobody else.
+        wire = this.faults.take(method, url.pathname);
+        if (wire?.hang) return log(0, 'hung');
+        if (wire?.delayMs) await sleep(wire.delayMs);
       }
-    });
+      await this.exclusive(async () => {
+        try {
+          if (page && method === 'GET') {
+            const { owner, repo } = this.state.options;
+            if (decodeURIComponent(page[1]!) !== owner || decodeURIComponent(page[2]!) !== repo) throw notFound();
+            return send(200, await this.responses.pullPage(this.state.pull(Number(page[3]))), {}, 'text/plain; charset=utf-8');
+          }
+          this.authenticate(req.headers.authorization);
+          this.rateRemaining = Math.max(0, this.rateRemaining - 1);
+          const answer = wire ? faultError(wire) : null;
+          if (answer) throw answer;
+          const { handler, params } = this.route(method, url.pathname);
+          let parsed: Json | undefined;
+          const body = async (): Promise<Json> => {
+            if (parsed) return parsed;
+            const raw = (await readBody(req)).toString('utf8');
+            let value: unknown;
+            try {
+              value = raw.trim() === '' ? {} : JSON.parse(raw);
+            } catch {
+              throw new HttpError(400, { message: 'Problems parsing JSON', documentation_url: DOCS.rest });
+            }
+            if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+              throw new HttpError(400, { message: 'Body should be a JSON object', documentation_url: DOCS.rest });
+            }
+            parsed = value as Json;
+            return parsed;
+          };
+          const result = await handler({ params, query: url.searchParams, body, accept: String(req.headers.accept ?? '') });
+          send(result.status, result.body, {}, result.contentType);
+        } catch (err) {
+          if (err instanceof HttpError) return send(err.status, err.body, err.headers);
+          send(500, { message: `simulator error: ${(err as Error).message}` });
+        }
+      });
+    })();
+  }
+
+  private authenticated(header: string | undefined): boolean {
+    try {
+      this.authenticate(header);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   private authenticate(header: string | undefined): void {

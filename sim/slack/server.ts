@@ -2,12 +2,15 @@
  * The simulated Slack's HTTP side: `/api/<method>` for the Web API (form-encoded bodies as
  * @slack/web-api sends them, or JSON with the token in the header; `not_authed` without a token,
  * `invalid_auth` with a wrong one) and `/response/<id>` for the response_urls the ingress answers
- * button clicks through. Every request is logged (method, path, query; never headers).
+ * button clicks through. Every request is logged (method, path, query; never headers). Faults
+ * (./faults.ts, `failNext`) act on Web API calls once the token was checked.
  */
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { closeServer, listen, readBody, sendJson, type LoggedRequest } from '../http-util';
+import { FaultQueue } from '../fault-queue';
+import { closeServer, dropConnection, listen, readBody, sendJson, sleep, type LoggedRequest } from '../http-util';
 import type { Fields } from './block-kit';
+import { slackFaultAnswer, type SlackFault } from './faults';
 import { createSlackState, type SlackSimEphemeral, type SlackSimMessage, type SlackSimResponse } from './state';
 import { callWebApi } from './web-api';
 
@@ -33,6 +36,10 @@ export interface SlackSim {
   newResponseUrl(): string;
   /** The ID the simulator gives a channel name (with or without #). */
   channelId(name: string): string | undefined;
+  /** The next matching Web API calls fail as Slack fails them, or misbehave on the wire. */
+  failNext(fault: SlackFault): void;
+  /** Messages whose metadata names the incident (workflow ID, and run ID when given). */
+  incidentMessages(workflowId: string, runId?: string): SlackSimMessage[];
   /** Waits until `predicate` holds (polling), or fails after `timeoutMs`. */
   waitFor<T>(predicate: () => T | undefined | null | false, timeoutMs?: number): Promise<T>;
   close(): Promise<void>;
@@ -60,6 +67,7 @@ function readFields(req: IncomingMessage, body: Buffer): Fields | null {
 export async function startSlackSim(options: SlackSimOptions): Promise<SlackSim> {
   const state = createSlackState(options.channels ?? { 'torghut-oncall': 'C0TORGHUT1' }, options.users);
   const requests: LoggedRequest[] = [];
+  const faults = new FaultQueue<SlackFault>();
 
   const authorised = (req: IncomingMessage, fields: Fields): 'ok' | 'not_authed' | 'invalid_auth' => {
     const header = req.headers.authorization;
@@ -96,7 +104,18 @@ export async function startSlackSim(options: SlackSimOptions): Promise<SlackSim>
     if (!fields) return sendJson(res, 200, { ok: false, error: 'invalid_form_data' });
     const auth = authorised(req, fields);
     if (auth !== 'ok') return sendJson(res, 200, { ok: false, error: auth });
-    sendJson(res, 200, callWebApi(state, method, fields));
+    const fault = faults.take('POST', url.pathname);
+    if (fault?.hang) return;
+    if (fault?.delayMs) await sleep(fault.delayMs);
+    const injected = fault ? slackFaultAnswer(fault) : null;
+    if (injected) {
+      const text = JSON.stringify(injected.body);
+      res.writeHead(injected.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...injected.headers });
+      return res.end(text);
+    }
+    const answer = callWebApi(state, method, fields);
+    if (fault?.dropAfterWrite) return dropConnection(res);
+    sendJson(res, 200, answer);
   };
 
   const server = createServer((req, res) => {
@@ -118,6 +137,12 @@ export async function startSlackSim(options: SlackSimOptions): Promise<SlackSim>
       return `${url}/response/${id}`;
     },
     channelId: (name) => state.channels[name.replace(/^#/, '')] ?? (ids.has(name) ? name : undefined),
+    failNext: (fault) => faults.add(fault),
+    incidentMessages: (workflowId, runId) =>
+      state.messages.filter((m) => {
+        const payload = (m.metadata as { event_payload?: { workflowId?: unknown; runId?: unknown } } | undefined)?.event_payload;
+        return payload?.workflowId === workflowId && (runId === undefined || payload.runId === runId);
+      }),
     async waitFor(predicate, timeoutMs = 5_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {

@@ -1,7 +1,9 @@
 /**
- * The Web API methods the automation calls — chat.postMessage, chat.update, chat.postEphemeral —
- * answered as Slack answers: HTTP 200 with `{ ok: false, error }` for a missing or unknown channel
- * (`channel_not_found`; chat.update wants the channel ID, not a name), an unknown message
+ * The Web API methods the automation calls — chat.postMessage, chat.update, chat.postEphemeral,
+ * conversations.list (a channel's ID by name) and conversations.history (the channel's messages,
+ * newest first, with their metadata under `include_all_metadata`; cursor pages) — answered as Slack
+ * answers: HTTP 200 with `{ ok: false, error }` for a missing or unknown channel
+ * (`channel_not_found`; chat.update and conversations.history want the channel ID, not a name), an unknown message
  * (`message_not_found`), neither text nor blocks (`no_text`), broken Block Kit (`invalid_blocks`),
  * text over 40 000 characters (`msg_too_long`), an unknown method (`unknown_method`).
  */
@@ -37,6 +39,15 @@ const refused = (content: { error: string; detail?: string }): Fields => ({
   error: content.error,
   ...(content.detail ? { errors: [content.detail] } : {}),
 });
+
+/** One page of a list: `limit` items (default, max) from the `cursor` on; `next` is '' on the last page. */
+function page<T>(all: T[], fields: Fields, byDefault: number, max: number): { items: T[]; next: string } {
+  const limit = Math.min(Math.max(Number(fields.limit ?? byDefault) || byDefault, 1), max);
+  const cursor = typeof fields.cursor === 'string' && fields.cursor !== '' ? Number(Buffer.from(fields.cursor, 'base64').toString('utf8').replace(/^next_ts:/, '')) : 0;
+  const start = Number.isInteger(cursor) && cursor > 0 ? cursor : 0;
+  const end = start + limit;
+  return { items: all.slice(start, end), next: end < all.length ? Buffer.from(`next_ts:${end}`).toString('base64') : '' };
+}
 
 /** One authenticated Web API call: its answer (always HTTP 200). */
 export function callWebApi(state: SlackState, method: string, fields: Fields): Fields {
@@ -75,6 +86,31 @@ export function callWebApi(state: SlackState, method: string, fields: Fields): F
       const messageTs = state.nextTs();
       state.ephemerals.push({ channel, user: fields.user, ...content, messageTs });
       return { ok: true, message_ts: messageTs };
+    }
+    case 'conversations.list': {
+      const all = Object.entries(state.channels).map(([name, id]) => ({ id, name, is_channel: true, is_private: false, is_archived: false, is_member: true }));
+      const { items, next } = page(all, fields, 100, 1000);
+      return { ok: true, channels: items, response_metadata: { next_cursor: next } };
+    }
+    case 'conversations.history': {
+      const channel = state.resolveChannel(fields.channel, true);
+      if (!channel) return { ok: false, error: 'channel_not_found' };
+      const oldest = Number(fields.oldest ?? 0) || 0;
+      const latest = Number(fields.latest ?? 0) || Number.POSITIVE_INFINITY;
+      const withMetadata = fields.include_all_metadata === true || fields.include_all_metadata === 'true';
+      const inChannel = state.messages
+        .filter((m) => m.channel === channel && Number(m.ts) > oldest && Number(m.ts) < latest)
+        .sort((a, b) => Number(b.ts) - Number(a.ts))
+        .map((m) => ({
+          type: 'message',
+          user: 'U0AGENTRUNS',
+          ts: m.ts,
+          text: m.text ?? '',
+          ...(m.blocks ? { blocks: m.blocks } : {}),
+          ...(withMetadata && m.metadata ? { metadata: m.metadata } : {}),
+        }));
+      const { items, next } = page(inChannel, fields, 100, 999);
+      return { ok: true, messages: items, has_more: next !== '', pin_count: 0, response_metadata: { next_cursor: next } };
     }
     default:
       return { ok: false, error: 'unknown_method' };

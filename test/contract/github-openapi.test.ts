@@ -63,10 +63,10 @@ function record(octokit: Octokit): Exchange[] {
   return exchanges;
 }
 
-async function setup(options: { throttle?: boolean } = {}) {
+async function setup(options: { pace?: boolean } = {}) {
   const sim = await GitHubSim.start({ owner: OWNER, repo: REPO, token: TOKEN, replicas: 2 });
   sims.push(sim);
-  const octokit = createOctokit({ baseUrl: sim.url, token: TOKEN, throttle: options.throttle ?? false, retryAfterBaseValue: 1 });
+  const octokit = createOctokit({ baseUrl: sim.url, token: TOKEN, pace: options.pace ?? false, retryAfterBaseValue: 1 });
   const exchanges = record(octokit);
   const github = createGitHubActivities({ octokit, owner: OWNER, repo: REPO, baseBranch: 'main' });
   return { sim, octokit, exchanges, github };
@@ -194,9 +194,9 @@ describe('simulated GitHub answers the product consumes conform to GitHub\'s Ope
     expect((limited.body as { message: string }).message).toMatch(/secondary rate limit/);
     expect(check(limited)).toMatchObject({ documented: true, errors: [] });
 
-    // The same answer to the real client of the activities (throttling plugin on): it retries after
-    // retry-after (scaled to milliseconds here) and the incident still gets one PR.
-    const throttled = await setup({ throttle: true });
+    // The same answer to the real client of the activities (throttling plugin on, GitHub's pacing
+    // too): it retries after retry-after (scaled to milliseconds here) and the incident still gets one PR.
+    const throttled = await setup({ pace: true });
     throttled.sim.failNext(secondaryRateLimit({ method: 'POST', path: /\/pulls$/, retryAfterSeconds: 2 }));
     const pr = await throttled.github.openRestartPullRequest(restart());
     expect(pr.number).toBe(1);

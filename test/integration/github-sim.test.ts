@@ -26,9 +26,9 @@ afterEach(async () => {
   sim = undefined;
 });
 
-async function setup(options: { replicas?: number; throttle?: boolean; token?: string } = {}) {
+async function setup(options: { replicas?: number; pace?: boolean; token?: string } = {}) {
   sim = await GitHubSim.start({ owner: OWNER, repo: REPO, token: TOKEN, replicas: options.replicas ?? 2 });
-  const octokit = createOctokit({ baseUrl: sim.url, token: options.token ?? TOKEN, throttle: options.throttle ?? false, retryAfterBaseValue: 1 });
+  const octokit = createOctokit({ baseUrl: sim.url, token: options.token ?? TOKEN, pace: options.pace ?? false, retryAfterBaseValue: 1 });
   const github = createGitHubActivities({ octokit, owner: OWNER, repo: REPO, baseBranch: 'main' });
   return { sim, octokit, github };
 }
@@ -226,7 +226,7 @@ describe('GitHub rejects what it would reject', () => {
   });
 
   it('secondary rate limit → the throttling plugin waits and retries; a 502 → the retry plugin retries', async () => {
-    const { sim, github } = await setup({ throttle: true });
+    const { sim, github } = await setup({ pace: true });
     sim.failNext({ method: 'GET', path: '/contents/', status: 403, message: 'You have exceeded a secondary rate limit.', headers: { 'retry-after': '1' } });
     sim.failNext({ method: 'GET', path: '/contents/', status: 502, message: 'Server Error' });
     const facts = await github.readGitOpsFacts({ deploymentPath: TORGHUT_DEPLOYMENT_PATH });

@@ -989,7 +989,10 @@ describe('Slack activities against the simulated Slack Web API', () => {
     expect(ref).toEqual({ channel: 'C0TORGHUT1', ts: expect.stringMatching(/^\d+\.\d{6}$/) as string });
     const message = slackSim.messages.find((m) => m.ts === ref!.ts)!;
     expect(JSON.stringify(message.blocks)).not.toContain('leakedtoken');
-    expect(message.metadata).toEqual({ event_type: 'agentruns_incident', event_payload: { workflowId, runbookId: 'torghut-ws' } });
+    // The metadata names the incident's run: a retried post finds this message instead of posting twice.
+    expect(message.metadata).toEqual({ event_type: 'agentruns_incident', event_payload: { workflowId, runId: 'run-0001', runbookId: 'torghut-ws' } });
+    expect(await slack.postIncidentMessage(state(workflowId))).toEqual(ref);
+    expect(slackSim.messages.filter((m) => m.metadata !== undefined && JSON.stringify(m.metadata).includes(workflowId))).toHaveLength(1);
 
     const { decide, calls } = recordingDecide((_w, d, i) => accepted(d, i));
     const started = await startIngress({ runbooks: [runbook], decide });

@@ -5,7 +5,7 @@
  *
  * Everything kept is bounded (domain/bounds.ts): notes and refusals are capped and counted.
  */
-import { log, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure, log, TimeoutFailure, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { clip, pushCapped, STATE_BOUNDS } from '../../domain/bounds';
 import { diagnosisTarget } from '../../domain/collect-diagnosis';
 import type { DecisionChannel, DecisionRecord } from '../../domain/decision';
@@ -133,7 +133,7 @@ export class Incident {
         ? ((await notify.updateIncidentMessage({ ...this.state.slack, state: view, temporalUiUrl })) ?? this.state.slack)
         : await notify.postIncidentMessage(view, { channel: runbook.slack.channel, temporalUiUrl });
     } catch (err) {
-      this.note(`Slack update failed: ${err instanceof Error ? err.message : String(err)}`);
+      this.note(`Slack update failed: ${failureText(err)}`);
     }
   }
 
@@ -149,16 +149,52 @@ export class Incident {
   }
 }
 
-/** The innermost message, with the activity that failed: an activity failure carries its own cause. */
+/**
+ * Why something failed, for the state and the notes: the activity that failed, the failure it
+ * reported — whose message names the operation and the HTTP status (activities/errors.ts), not just
+ * the innermost cause ("Server Error") — its type, the attempt it failed on (recorded by the
+ * activity's keep-alive) and why Temporal stopped retrying. E.g.
+ * `openRestartPullRequest: GitHub open pull request … → main: HTTP 500: Server Error (UpstreamError; attempt 3, retries exhausted)`.
+ */
 export function failureText(err: unknown): string {
   let current: unknown = err;
   let activity: string | undefined;
-  while (current instanceof Error) {
-    const type = (current as { activityType?: unknown }).activityType;
-    if (typeof type === 'string') activity = type;
+  let retryState: string | undefined;
+  // Past Temporal's wrappers (ActivityFailure, ChildWorkflowFailure) to the failure itself.
+  while (current instanceof ActivityFailure || current instanceof ChildWorkflowFailure) {
+    if (current instanceof ActivityFailure) activity = current.activityType;
+    retryState = current.retryState;
     if (!(current.cause instanceof Error)) break;
     current = current.cause;
   }
-  const message = current instanceof Error ? current.message : String(current);
-  return activity ? `${activity}: ${message}` : message;
+  let message = current instanceof Error ? current.message : String(current);
+  // A timeout keeps the last attempt's own failure as its cause: that says what was going on.
+  if (current instanceof TimeoutFailure && current.cause instanceof Error) message = `${message}; last failure: ${current.cause.message}`;
+  const facts: string[] = [];
+  if (current instanceof ApplicationFailure && current.type) facts.push(current.type);
+  if (current instanceof TimeoutFailure && current.timeoutType) facts.push(`${timeoutName(current.timeoutType)} timeout`);
+  const attempt = current instanceof ApplicationFailure ? attemptOf(current.details) : undefined;
+  if (attempt !== undefined) facts.push(`attempt ${attempt}`);
+  const why = retryState ? RETRY_STATES[retryState] : undefined;
+  if (why) facts.push(why);
+  const text = facts.length ? `${message} (${facts.join('; ')})` : message;
+  return activity ? `${activity}: ${text}` : text;
+}
+
+const RETRY_STATES: Record<string, string | undefined> = {
+  NON_RETRYABLE_FAILURE: 'not retryable',
+  MAXIMUM_ATTEMPTS_REACHED: 'retries exhausted',
+  TIMEOUT: 'out of time for retries',
+};
+
+function timeoutName(type: string): string {
+  return type.replace(/^TIMEOUT_TYPE_/, '').toLowerCase().replace(/_/g, '-');
+}
+
+function attemptOf(details: readonly unknown[] | undefined | null): number | undefined {
+  for (const detail of details ?? []) {
+    const attempt = typeof detail === 'object' && detail !== null ? (detail as { attempt?: unknown }).attempt : undefined;
+    if (typeof attempt === 'number') return attempt;
+  }
+  return undefined;
 }

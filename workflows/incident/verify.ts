@@ -3,9 +3,11 @@
  * new pod answers readiness 200, watched in half-minute windows until `timeouts.verification`
  * (so a worker rollout or crash loses nothing). Otherwise a new diagnosis and — for a GitOps restart
  * — a revert PR behind its own approval, itself watched until merged and rolled out, or closed with
- * a comment when the incident ends without it.
+ * a comment when the incident ends without it. A restart that never reached the cluster (the
+ * Deployment never carried our restartedAt: Argo CD unreachable, the sync failed) restarted nothing:
+ * `needs-human`, no rollback offered (behind NOTHING_RESTARTED_PATCH).
  */
-import { ApplicationFailure } from '@temporalio/workflow';
+import { ApplicationFailure, patched } from '@temporalio/workflow';
 import { durationMs } from '../../domain/duration';
 import type { IncidentState, VerificationRecord } from '../../domain/incident';
 import { collectDiagnosis } from '../../domain/collect-diagnosis';
@@ -17,6 +19,9 @@ import type { DecisionIntake } from './decisions';
 import { classifyOptions, liveRestartedAt } from './diagnose';
 
 const VERIFY_WINDOW_MS = 30_000;
+
+/** From this marker on, an incident whose restart never reached the cluster offers no rollback. */
+export const NOTHING_RESTARTED_PATCH = 'agentruns-nothing-restarted';
 
 /** Watches the rollout in windows until it is verified or `timeoutMs` has passed. */
 async function watchRollout(incident: Incident, restartedAt: string | null, expectReady: boolean, timeoutMs: number): Promise<VerificationRecord> {
@@ -35,7 +40,17 @@ export async function verify(incident: Incident, intake: DecisionIntake): Promis
   const restart = state.restart!;
   incident.enter('verifying');
   state.verification = await watchRollout(incident, restart.restartedAt, true, durationMs(runbook.timeouts.verification));
+  if (state.verification.unchecked?.length) incident.note(`verification could not check: ${state.verification.unchecked.join('; ')}`);
   if (state.verification.ok) return incident.close('remediated');
+  if (state.verification.restarted === false && patched(NOTHING_RESTARTED_PATCH)) {
+    delete restart.happenedAt;
+    const change = state.pullRequest?.merged ? `the merged PR #${state.pullRequest.number} is in Git but ` : '';
+    return incident.close(
+      'needs-human',
+      `nothing restarted: ${change}the Deployment never carried restartedAt=${restart.restartedAt} within ${runbook.timeouts.verification} ` +
+        `(${state.verification.detail}); no rollback to offer — apply the change (e.g. sync Argo CD) or revert it by hand`,
+    );
+  }
 
   const after = await collectDiagnosis(diag, runbook);
   const reclassified = await diag.classifyIncident(after, classifyOptions(incident));

@@ -1,0 +1,379 @@
+/**
+ * The fault matrix, on a real Temporal dev server against the simulated torghut environment: what
+ * on-call sees when GitHub rate-limits, fails, hangs or loses an answer, when Argo CD fails a poll,
+ * loses an answer or cannot be reached, when Slack rate-limits, refuses, hangs or loses an answer,
+ * when the readiness probe itself is refused, and when the worker dies in the middle of an action.
+ *
+ * Each test asserts the incident's outcome AND that nothing was done twice, counted from the
+ * simulators' own records: branches, PRs, restart commits, merges, Slack messages, Argo CD syncs
+ * and rollouts.
+ */
+import type { WorkflowHandle } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decide } from '../../control/incidents';
+import type { IncidentState } from '../../domain/incident';
+import type { RunbookConfig } from '../../domain/runbook-config';
+import { delay, dropAfterWrite, hang } from '../../sim/fault-queue';
+import { secondaryRateLimit } from '../../sim/github';
+import { apiMethod, ratelimited, slackError } from '../../sim/slack';
+import { startChildWorker } from '../support/child-worker';
+import { incidentHarness, pinned, waitForPhase, type IncidentHarness } from '../support/incident';
+import { connectTemporal, type TemporalTestContext } from '../support/temporal';
+
+let ctx: TemporalTestContext;
+beforeAll(async () => {
+  ctx = await connectTemporal();
+});
+afterAll(async () => {
+  await ctx?.close();
+});
+
+const fastRunbook = (r: RunbookConfig): RunbookConfig => ({
+  ...r,
+  gitops: { ...r.gitops, merge: 'auto', mergePollInterval: '200ms' },
+  timeouts: { ...r.timeouts, approval: '1 minute', verification: '20 seconds' },
+  argo: { enabled: true, application: 'torghut', syncTimeout: '30 seconds' },
+});
+
+const withMergeWait = (r: RunbookConfig): RunbookConfig => ({ ...fastRunbook(r), gitops: { ...fastRunbook(r).gitops, merge: 'wait' } });
+
+type HarnessOptions = Parameters<typeof incidentHarness>[1];
+
+async function withIncident<T>(options: Partial<HarnessOptions>, fn: (h: IncidentHarness) => Promise<T>): Promise<T> {
+  const harness = await incidentHarness(ctx, { scenario: 'alpaca-406', adjust: fastRunbook, ...options });
+  try {
+    return await harness.run(() => fn(harness));
+  } finally {
+    await harness.close();
+  }
+}
+
+const result = (handle: WorkflowHandle) => handle.result() as Promise<IncidentState>;
+
+/** Starts the incident and approves the restart once it waits for a decision. */
+async function startApproved(h: IncidentHarness): Promise<WorkflowHandle> {
+  const handle = await h.start();
+  await waitForPhase(handle, ['awaiting-approval']);
+  await decide(ctx.client, handle.workflowId, 'approve', await pinned(handle, { by: 'oncall-alice' }));
+  return handle;
+}
+
+/** What the simulators recorded of the incident's actions, by kind: nothing may appear twice. */
+async function actions(h: IncidentHarness, state: IncidentState) {
+  const { github } = h.env;
+  const branches = await github.branches(`agentruns/${state.workflowId}/`);
+  const restartCommits = (await Promise.all(branches.map((b) => github.commits(b)))).flat().filter((c) => c.subject.startsWith('Restart '));
+  return {
+    branches: branches.length,
+    pulls: github.pulls().length,
+    restartCommits: new Set(restartCommits.map((c) => c.sha)).size,
+    merges: (await github.commits(h.runbook.gitops.baseBranch)).filter((c) => c.subject.startsWith('Merge pull request')).length,
+    slackMessages: h.env.slack.incidentMessages(state.workflowId, state.runId).length,
+    syncs: h.env.argo.syncCount('torghut'),
+    rollouts: h.env.kube.snapshot().rollouts,
+  };
+}
+
+const ONE_OF_EACH = { branches: 1, pulls: 1, restartCommits: 1, merges: 1, slackMessages: 1, syncs: 1, rollouts: 1 };
+
+const requestsTo = (h: IncidentHarness, method: string, path: RegExp) => h.env.github.requests.filter((r) => r.method === method && path.test(r.path));
+
+/** The attempt an activity ended on, from the workflow history. */
+async function finalAttempt(handle: WorkflowHandle, activityType: string): Promise<number | undefined> {
+  const { events } = await handle.fetchHistory();
+  const scheduled = new Map<string, string>();
+  let attempt: number | undefined;
+  for (const event of events ?? []) {
+    const id = String(event.eventId);
+    const s = event.activityTaskScheduledEventAttributes;
+    if (s?.activityType?.name) scheduled.set(id, s.activityType.name);
+    const started = event.activityTaskStartedEventAttributes;
+    if (started && scheduled.get(String(started.scheduledEventId)) === activityType) attempt = started.attempt ?? undefined;
+  }
+  return attempt;
+}
+
+describe('GitHub faults', () => {
+  it('GitHub secondary rate limit for a few seconds → waited out, one branch, one PR, remediated', async () => {
+    // Real seconds of retry-after here: one wait longer than the heartbeat timeout, then three short ones.
+    await withIncident({ clients: { githubRetryAfterBaseValue: 1000 } }, async (h) => {
+      h.env.github.failNext(secondaryRateLimit({ method: 'POST', path: /\/pulls$/, retryAfterSeconds: 9 }));
+      h.env.github.failNext(secondaryRateLimit({ method: 'POST', path: /\/pulls$/, retryAfterSeconds: 1, times: 3 }));
+      const handle = await startApproved(h);
+      const final = await result(handle);
+
+      expect(final.outcome, final.error).toBe('remediated');
+      const posts = requestsTo(h, 'POST', /\/pulls$/);
+      expect(posts.map((r) => r.status)).toEqual([403, 403, 403, 403, 201]);
+      // retry-after honoured: 9 s, then 1 s three times.
+      expect(posts[1]!.at - posts[0]!.at).toBeGreaterThanOrEqual(9_000);
+      expect(posts[4]!.at - posts[0]!.at).toBeGreaterThanOrEqual(12_000);
+      // Waited out inside one attempt, heartbeating: the 9 s wait did not trip the 8 s heartbeat timeout.
+      expect(await finalAttempt(handle, 'openRestartPullRequest')).toBe(1);
+      expect(await actions(h, final)).toEqual(ONE_OF_EACH);
+    });
+  });
+
+  it('GitHub answering 500 to every PR request → failed within seconds, the error names the operation, the status and the attempts; no PR, one branch', async () => {
+    // Production back-off (a second is a second): the bound is the point.
+    await withIncident({ clients: { githubRetryAfterBaseValue: 1000 } }, async (h) => {
+      h.env.github.failNext({ method: 'POST', path: /\/pulls$/, status: 500, message: 'Server Error', times: 1000 });
+      const handle = await startApproved(h);
+      const approvedAt = Date.now();
+      const final = await result(handle);
+
+      expect(final.outcome).toBe('failed');
+      expect(Date.now() - approvedAt).toBeLessThan(30_000);
+      expect(final.error).toMatch(
+        /^openRestartPullRequest: GitHub open pull request agentruns\/\S+ → main: HTTP 500: Server Error - https:\/\/docs\.github\.com\/rest \(UpstreamError; attempt 3; retries exhausted\)$/,
+      );
+      // 3 attempts, each the first request and 2 retries of the client.
+      expect(requestsTo(h, 'POST', /\/pulls$/)).toHaveLength(9);
+      expect(await actions(h, final)).toEqual({ ...ONE_OF_EACH, pulls: 0, merges: 0, syncs: 0, rollouts: 0 });
+    });
+  });
+
+  it('GitHub answer lost after the PR was opened → the retry finds it: one PR, remediated', async () => {
+    await withIncident({}, async (h) => {
+      h.env.github.failNext(dropAfterWrite({ method: 'POST', path: /\/pulls$/ }));
+      const final = await result(await startApproved(h));
+
+      expect(final.outcome, final.error).toBe('remediated');
+      expect(requestsTo(h, 'POST', /\/pulls$/).map((r) => [r.status, r.fault])).toEqual([
+        [201, 'dropped'],
+        [422, undefined],
+      ]);
+      expect(await actions(h, final)).toEqual(ONE_OF_EACH);
+    });
+  });
+
+  it('GitHub answer lost after the merge → merged once, remediated', async () => {
+    await withIncident({}, async (h) => {
+      h.env.github.failNext(dropAfterWrite({ method: 'PUT', path: /\/merge$/ }));
+      const final = await result(await startApproved(h));
+
+      expect(final.outcome, final.error).toBe('remediated');
+      expect(requestsTo(h, 'PUT', /\/merge$/).map((r) => [r.status, r.fault])).toEqual([
+        [200, 'dropped'],
+        [405, undefined],
+      ]);
+      expect(await actions(h, final)).toEqual(ONE_OF_EACH);
+    });
+  });
+
+  it('GitHub hangs on opening the PR → the call gives up after its deadline and is retried: one PR, remediated', async () => {
+    await withIncident({ clients: { requestTimeoutMs: 2_000 } }, async (h) => {
+      h.env.github.failNext(hang({ method: 'POST', path: /\/pulls$/ }));
+      const final = await result(await startApproved(h));
+
+      expect(final.outcome, final.error).toBe('remediated');
+      const posts = requestsTo(h, 'POST', /\/pulls$/);
+      expect(posts.map((r) => r.fault ?? r.status)).toEqual(['hung', 201]);
+      expect(posts[1]!.at - posts[0]!.at).toBeGreaterThanOrEqual(2_000);
+      expect(await actions(h, final)).toEqual(ONE_OF_EACH);
+    });
+  });
+
+  it('GitHub slow (3 s per commit) → remediated, nothing repeated', async () => {
+    await withIncident({}, async (h) => {
+      h.env.github.failNext(delay(3_000, { method: 'PUT', path: '/contents/' }));
+      const final = await result(await startApproved(h));
+      expect(final.outcome, final.error).toBe('remediated');
+      expect(requestsTo(h, 'PUT', /\/contents\//).map((r) => r.status)).toEqual([200]);
+      expect(await actions(h, final)).toEqual(ONE_OF_EACH);
+    });
+  });
+});
+
+describe('Argo CD faults', () => {
+  it('Argo CD status poll fails once → the retry finds its own sync: one sync, remediated', async () => {
+    await withIncident({}, async (h) => {
+      h.env.argo.failNext({ method: 'GET', status: 500 });
+      const final = await result(await startApproved(h));
+
+      expect(final.outcome, final.error).toBe('remediated');
+      expect(final.argoSync).toMatchObject({ operation: 'Succeeded', health: 'Healthy' });
+      expect(h.env.argo.requests.filter((r) => r.method === 'POST')).toHaveLength(1);
+      expect(await actions(h, final)).toEqual(ONE_OF_EACH);
+    });
+  });
+
+  it('Argo CD answer to the sync lost → the sync it started is waited for: one sync, remediated', async () => {
+    await withIncident({}, async (h) => {
+      h.env.argo.failNext(dropAfterWrite({ method: 'POST', path: '/sync' }));
+      const final = await result(await startApproved(h));
+
+      expect(final.outcome, final.error).toBe('remediated');
+      expect(final.argoSync).toMatchObject({ operation: 'Succeeded', health: 'Healthy' });
+      expect(await actions(h, final)).toEqual(ONE_OF_EACH);
+    });
+  });
+
+  it('Argo CD unreachable after the merge → needs-human: nothing restarted, no rollback offered', async () => {
+    await withIncident({ adjust: (r) => ({ ...fastRunbook(r), timeouts: { ...fastRunbook(r).timeouts, verification: '4 seconds' } }) }, async (h) => {
+      await h.env.argo.setUnreachable(true);
+      const final = await result(await startApproved(h));
+
+      expect(final.outcome).toBe('needs-human');
+      const notes = final.notes.join('\n');
+      expect(notes).toMatch(/Argo CD sync of torghut failed \(syncArgoApplication: Argo CD (POST|GET) \/api\/v1\/applications\/torghut(\/sync)?: unreachable: connect ECONNREFUSED 127\.0\.0\.1:\d+ \(UpstreamError; attempt 3; retries exhausted\)\)/);
+      expect(notes).toMatch(/nothing restarted: the merged PR #1 is in Git but the Deployment never carried restartedAt=\S+ within 4 seconds/);
+      expect(notes).not.toMatch(/after the restart/);
+      expect(final.verification).toMatchObject({ ok: false, restarted: false });
+      expect(final.rollback).toBeNull();
+      expect(final.restart?.happenedAt).toBeUndefined();
+      expect(await actions(h, final)).toEqual({ ...ONE_OF_EACH, syncs: 0, rollouts: 0 });
+    });
+  });
+});
+
+describe('the readiness probe refused', () => {
+  it('pods/proxy 403 after a restart that worked → remediated, the state says readiness could not be probed; no rollback offered', async () => {
+    await withIncident({ adjust: withMergeWait }, async (h) => {
+      const handle = await startApproved(h);
+      const waiting = await waitForPhase(handle, ['awaiting-merge']);
+      // Someone tightened the worker's RBAC (or a proxy refuses pods/proxy) after the pre-flight.
+      h.env.kube.setFault('proxy', 403);
+      await h.env.github.mergePullRequest(waiting.pullRequest!.number);
+      const final = await result(handle);
+
+      expect(final.outcome, final.error).toBe('remediated');
+      expect(final.verification).toMatchObject({ ok: true, restarted: true, unchecked: [expect.stringMatching(/^readiness probe \/readyz \(.*not allowed \(403\)/)] });
+      expect(final.verification?.detail).toMatch(/rollout complete and every pod Ready per the kubelet .*could not check readiness ourselves/);
+      expect(final.notes.join('\n')).toMatch(/verification could not check: readiness probe \/readyz/);
+      expect(final.rollback).toBeNull();
+      expect(await actions(h, final)).toEqual(ONE_OF_EACH);
+    });
+  });
+});
+
+describe('Slack faults', () => {
+  it('Slack answer lost after the post → one message, updated in place to the outcome, its buttons gone', async () => {
+    await withIncident({}, async (h) => {
+      h.env.slack.failNext(dropAfterWrite(apiMethod('chat.postMessage')));
+      const final = await result(await startApproved(h));
+
+      expect(final.outcome, final.error).toBe('remediated');
+      const [message, ...more] = h.env.slack.incidentMessages(final.workflowId, final.runId);
+      expect(more).toEqual([]);
+      expect(final.slack).toEqual({ channel: message!.channel, ts: message!.ts });
+      expect(message!.history.length).toBeGreaterThan(0);
+      expect((message!.blocks ?? []).filter((b) => (b as { type?: string }).type === 'actions')).toEqual([]);
+      expect(final.notes.filter((n) => n.startsWith('Slack update failed'))).toEqual([]);
+      expect(await actions(h, final)).toEqual(ONE_OF_EACH);
+    });
+  });
+
+  it('Slack rate limited (Retry-After 1 s) → posted once after the wait, remediated', async () => {
+    await withIncident({}, async (h) => {
+      h.env.slack.failNext(ratelimited(1, apiMethod('chat.postMessage')));
+      const final = await result(await startApproved(h));
+
+      expect(final.outcome, final.error).toBe('remediated');
+      const posts = h.env.slack.requests.filter((r) => r.path === '/api/chat.postMessage');
+      expect(posts).toHaveLength(2);
+      expect(posts[1]!.at - posts[0]!.at).toBeGreaterThanOrEqual(1_000);
+      expect(final.notes.filter((n) => n.startsWith('Slack update failed'))).toEqual([]);
+      expect(await actions(h, final)).toEqual(ONE_OF_EACH);
+    });
+  });
+
+  it.each([
+    { error: 'channel_not_found', type: 'NotFoundError' },
+    { error: 'invalid_auth', type: 'NotAllowedError' },
+  ])('Slack $error → remediated without Slack, the reason noted once', async ({ error, type }) => {
+    await withIncident({}, async (h) => {
+      h.env.slack.failNext(slackError(error, { path: '/api/', times: 1000 }));
+      const final = await result(await startApproved(h));
+
+      expect(final.outcome, final.error).toBe('remediated');
+      const noted = final.notes.filter((n) => n.startsWith('Slack update failed'));
+      expect(noted).toEqual([expect.stringContaining(`postIncidentMessage: Slack chat.postMessage: ${error}`)]);
+      expect(noted[0]).toContain(`(${type}; attempt 1; not retryable)`);
+      expect(await actions(h, final)).toEqual({ ...ONE_OF_EACH, slackMessages: 0 });
+    });
+  });
+
+  it('Slack hangs on the post → the incident carries on after the client deadline, the message posted once', async () => {
+    await withIncident({ clients: { requestTimeoutMs: 2_000 } }, async (h) => {
+      h.env.slack.failNext(hang(apiMethod('chat.postMessage')));
+      const final = await result(await startApproved(h));
+
+      expect(final.outcome, final.error).toBe('remediated');
+      expect(h.env.slack.requests.filter((r) => r.path === '/api/chat.postMessage')).toHaveLength(2);
+      expect(await actions(h, final)).toEqual(ONE_OF_EACH);
+    });
+  });
+});
+
+describe('a worker lost in the middle of an action', () => {
+  /** Runs the incident on a worker in a child process until `when` holds, crashes it, and lets the harness' worker take over. */
+  async function crashWhen(h: IncidentHarness, when: () => boolean, arm: () => void) {
+    // The child's clients wait long enough on a hung call that only the crash ends it.
+    const child = await startChildWorker(h, { requestTimeoutMs: 60_000 });
+    try {
+      const handle = await h.start();
+      await waitForPhase(handle, ['awaiting-approval']);
+      arm();
+      await decide(ctx.client, handle.workflowId, 'approve', await pinned(handle, { by: 'oncall-alice' }));
+      await expect.poll(when, { timeout: 30_000, interval: 50 }).toBe(true);
+      await child.crash();
+      return { handle };
+    } catch (err) {
+      await child.crash();
+      throw err;
+    }
+  }
+
+  it('worker killed while GitHub hangs on opening the PR → the next worker is opening it within 10 s: one PR, remediated', async () => {
+    const h = await incidentHarness(ctx, { scenario: 'alpaca-406', adjust: fastRunbook });
+    try {
+      const hungPost = () => requestsTo(h, 'POST', /\/pulls$/).some((r) => r.fault === 'hung');
+      const { handle } = await crashWhen(h, hungPost, () => h.env.github.failNext(hang({ method: 'POST', path: /\/pulls$/ })));
+      const final = await h.run(async () => {
+        const polling = Date.now();
+        await expect.poll(() => h.env.github.requests.some((r) => r.at > polling), { timeout: 30_000, interval: 50 }).toBe(true);
+        const firstRequest = h.env.github.requests.find((r) => r.at > polling)!.at;
+        // The retry of the activity reached GitHub within 10 s of the new worker polling.
+        expect(firstRequest - polling).toBeLessThan(10_000);
+        const state = await result(handle);
+        // And the incident moved on soon after: its next step did not wait out the dead worker's cache.
+        expect(Date.parse(state.timings['opening-pr']!.endedAt!) - polling).toBeLessThan(15_000);
+        return state;
+      });
+
+      expect(final.outcome, final.error).toBe('remediated');
+      expect(await actions(h, final)).toEqual(ONE_OF_EACH);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('worker killed while it waits for the Argo CD sync → the next worker finds that sync, requests none: one sync, remediated', async () => {
+    const h = await incidentHarness(ctx, { scenario: 'alpaca-406', adjust: fastRunbook });
+    try {
+      const polledAfterSync = () => {
+        const post = h.env.argo.requests.findIndex((r) => r.method === 'POST');
+        return post >= 0 && h.env.argo.requests.slice(post + 1).some((r) => r.method === 'GET');
+      };
+      const { handle } = await crashWhen(h, polledAfterSync, () => h.env.argo.failNext(hang({ method: 'GET' })));
+      const final = await h.run(async () => {
+        const polling = Date.now();
+        await expect.poll(() => h.env.argo.requests.some((r) => r.at > polling), { timeout: 30_000, interval: 50 }).toBe(true);
+        const firstRequest = h.env.argo.requests.find((r) => r.at > polling)!;
+        expect(firstRequest.at - polling).toBeLessThan(10_000);
+        // The retry looks before it acts.
+        expect(firstRequest.method).toBe('GET');
+        const state = await result(handle);
+        expect(Date.parse(state.timings.syncing!.endedAt!) - polling).toBeLessThan(15_000);
+        return state;
+      });
+
+      expect(final.outcome, final.error).toBe('remediated');
+      expect(h.env.argo.requests.filter((r) => r.method === 'POST')).toHaveLength(1);
+      expect(await actions(h, final)).toEqual(ONE_OF_EACH);
+    } finally {
+      await h.close();
+    }
+  });
+});
