@@ -20,6 +20,7 @@
  */
 import { activityContext, heartbeat, pause } from './context';
 import { z } from 'zod';
+import type { ArgoSourceFacts } from '../domain/argo-ownership';
 import { redact } from '../domain/redact';
 import { failureFromStatus, namedFailure } from './errors';
 
@@ -45,8 +46,17 @@ interface SyncProgress {
 /** Tolerated difference between the worker's clock and Argo CD's when matching our operation. */
 export const CLOCK_SKEW_MS = 5000;
 
+const sourceSchema = z.object({
+  repoURL: z.string(),
+  path: z.string().optional(),
+  targetRevision: z.string().optional(),
+  directory: z.object({ recurse: z.boolean().optional() }).partial().optional(),
+});
+
 const applicationSchema = z.object({
   metadata: z.object({ name: z.string() }),
+  /** Where the application reads its manifests: one source, or several (multi-source applications). */
+  spec: z.object({ source: sourceSchema.optional(), sources: z.array(sourceSchema).optional() }).partial().optional(),
   /** The requested operation, present until the controller finished it. */
   operation: z.unknown().optional(),
   status: z
@@ -175,6 +185,21 @@ export function createArgoActivities(config: ArgoClientConfig | undefined) {
   };
 
   return {
+    /**
+     * GET /api/v1/applications/{name}: the application's sources (`spec.source`, or every entry of
+     * `spec.sources` of a multi-source application), for the ownership check before a PR. Read-only.
+     */
+    async getArgoApplicationSources(application: string): Promise<ArgoSourceFacts[]> {
+      const app = await call('GET', `/api/v1/applications/${encodeURIComponent(application)}`);
+      const sources = app.spec?.sources?.length ? app.spec.sources : app.spec?.source ? [app.spec.source] : [];
+      return sources.map((s) => ({
+        repoURL: s.repoURL,
+        ...(s.path !== undefined ? { path: s.path } : {}),
+        ...(s.targetRevision !== undefined ? { targetRevision: s.targetRevision } : {}),
+        ...(s.directory ? { directoryRecurse: s.directory.recurse === true } : {}),
+      }));
+    },
+
     /**
      * POST /api/v1/applications/{name}/sync (no revision: the tracked head), then poll until our
      * operation finished and health settled. An operation already in progress is waited for instead,

@@ -29,7 +29,8 @@ import { z } from 'zod';
 import type { GitOpsFacts } from '../domain/diagnosis';
 import type { PullRequestRecord } from '../domain/incident';
 import { redact } from '../domain/redact';
-import { applyRestartPatch, ManifestError, readGitOpsFacts as readManifestFacts } from '../domain/restart-patch';
+import { applyRestartPatch, ManifestError, readConfigMapValue, readGitOpsFacts as readManifestFacts } from '../domain/restart-patch';
+import type { ManifestNames } from '../domain/restart-patch';
 import type { RestartPatch } from '../domain/restart-patch';
 import { activityContext, heartbeat, pause } from './context';
 import { failureFromStatus, namedFailure, rateLimitFailure } from './errors';
@@ -157,6 +158,8 @@ export interface GitHubActivityDeps extends RepoSelector {
 export interface ReadGitOpsFactsInput extends RepoSelector {
   deploymentPath: string;
   configMapPath?: string;
+  /** `metadata.name` of the Deployment / ConfigMap in their files (several documents may share a file). */
+  names?: ManifestNames;
   /** Branch, tag or commit; default the base branch. */
   ref?: string;
 }
@@ -170,6 +173,8 @@ export interface OpenRestartPullRequestInput extends RepoSelector {
    */
   runId?: string;
   deploymentPath: string;
+  /** `metadata.name` of the Deployment in its file; unset: the file's only Deployment. */
+  deploymentName?: string;
   /** ISO-8601; decided once by the workflow so every attempt writes the same value. */
   restartedAt: string;
   expectedReplicas?: number;
@@ -197,6 +202,8 @@ export interface OpenRevertPullRequestInput extends RepoSelector {
   /** The merged restart PR to revert. */
   pr: PullRequestRecord;
   deploymentPath: string;
+  /** `metadata.name` of the Deployment in its file; unset: the file's only Deployment. */
+  deploymentName?: string;
   body: string;
   title?: string;
 }
@@ -230,6 +237,38 @@ const pullSchema = z.object({
 });
 type Pull = z.infer<typeof pullSchema>;
 const commentSchema = z.object({ id: z.number(), body: z.string().nullable().optional() });
+const listedCommitSchema = z.object({
+  sha: z.string(),
+  html_url: z.string().optional(),
+  commit: z.object({
+    message: z.string(),
+    author: z.object({ name: z.string().optional(), email: z.string().optional(), date: z.string().optional() }).nullable(),
+    committer: z.object({ name: z.string().optional(), date: z.string().optional() }).nullable(),
+  }),
+  author: z.object({ login: z.string() }).nullable().optional(),
+});
+
+/** A commit that touched a file, as the prerequisite evidence shows it. */
+export interface FileCommit {
+  sha: string;
+  /** The GitHub login when GitHub maps the author's e-mail to an account, else the git author name. */
+  author: string;
+  /** The author date (ISO 8601). */
+  at: string;
+  /** The first line of the message, redacted. */
+  subject: string;
+  url?: string;
+}
+
+export interface ListFileCommitsInput extends RepoSelector {
+  path: string;
+  /** ISO 8601: only commits since then. */
+  since: string;
+  /** Branch to read; default the base branch. */
+  ref?: string;
+  /** At most this many, newest first; default 20. */
+  limit?: number;
+}
 
 // ---------------------------------------------------------------------------------------------------
 // The activities
@@ -308,6 +347,22 @@ export function createGitHubActivities(deps: GitHubActivityDeps) {
     }
   };
 
+  /**
+   * After a permanent refusal of the PR (422, 403, 404: retrying cannot help), deletes the incident's
+   * own branch, which no PR uses, and says so in the failure; a retryable failure keeps it for the retry.
+   */
+  const withoutBranch = async (r: Repo, branch: string, err: unknown): Promise<unknown> => {
+    if (!(err instanceof ApplicationFailure) || !err.nonRetryable) return err;
+    let outcome: string;
+    try {
+      await octokit.rest.git.deleteRef({ owner: r.owner, repo: r.repo, ref: `heads/${branch}` });
+      outcome = `branch ${branch} deleted`;
+    } catch (deleteErr) {
+      outcome = `branch ${branch} left behind: ${toFailure(`delete branch ${branch}`, deleteErr).message}`;
+    }
+    return ApplicationFailure.create({ type: err.type ?? undefined, message: `${err.message}; ${outcome}`, nonRetryable: true, cause: err.cause, details: err.details ?? undefined });
+  };
+
   /** A branch that is a path prefix of `branch` (git refuses `a/b` while `a` exists). */
   const blockingBranch = async (r: Repo, branch: string): Promise<string | null> => {
     const parts = branch.split('/');
@@ -379,13 +434,41 @@ export function createGitHubActivities(deps: GitHubActivityDeps) {
   };
 
   return {
+    /** The commits on the branch that touched `path` since `since`, newest first (GET /repos/{o}/{r}/commits). */
+    async listFileCommits(input: ListFileCommitsInput): Promise<{ commits: FileCommit[]; truncated: boolean }> {
+      const r = repoOf(input);
+      const ref = input.ref ?? r.baseBranch;
+      const limit = Math.min(Math.max(input.limit ?? 20, 1), 100);
+      const { data } = await call(`list commits of ${input.path} on ${ref} since ${input.since}`, () =>
+        octokit.rest.repos.listCommits({ owner: r.owner, repo: r.repo, sha: ref, path: input.path, since: input.since, per_page: limit + 1 }),
+      );
+      const listed = z.array(listedCommitSchema).safeParse(data);
+      if (!listed.success) throw namedFailure('UpstreamError', `list commits of ${input.path}: unexpected answer: ${redact(listed.error.message).slice(0, 300)}`);
+      const commits = listed.data.slice(0, limit).map((c): FileCommit => ({
+        sha: c.sha,
+        author: c.author?.login ?? c.commit.author?.name ?? '(unknown)',
+        at: c.commit.author?.date ?? c.commit.committer?.date ?? '',
+        subject: redact(c.commit.message.split('\n')[0] ?? '').slice(0, 200),
+        ...(c.html_url ? { url: c.html_url } : {}),
+      }));
+      return { commits, truncated: listed.data.length > limit };
+    },
+
+    /** One key of a ConfigMap as Git declares it (the file may hold several documents); null when absent. */
+    async readGitConfigMapValue(input: RepoSelector & { path: string; key: string; name?: string; ref?: string }): Promise<{ ref: string; value: string | null }> {
+      const r = repoOf(input);
+      const ref = input.ref ?? r.baseBranch;
+      const file = await readFile(r, input.path, ref);
+      return { ref, value: manifest(() => readConfigMapValue(file.text, input.key, input.name), input.path) };
+    },
+
     /** replicas, restartedAt (deployment.yaml) and KAFKA_BOOTSTRAP (configmap.yaml) as Git declares them. */
     async readGitOpsFacts(input: ReadGitOpsFactsInput): Promise<GitOpsFacts> {
       const r = repoOf(input);
       const ref = input.ref ?? r.baseBranch;
       const deployment = await readFile(r, input.deploymentPath, ref);
       const configMap = input.configMapPath ? await readFile(r, input.configMapPath, ref) : undefined;
-      const facts = manifest(() => readManifestFacts(deployment.text, configMap?.text), input.deploymentPath);
+      const facts = manifest(() => readManifestFacts(deployment.text, configMap?.text, input.names), input.deploymentPath);
       // The live value is the Kubernetes activities' to read; the diagnosis puts the two side by side.
       return { ref, ...facts, liveKafkaBootstrap: null };
     },
@@ -395,7 +478,7 @@ export function createGitHubActivities(deps: GitHubActivityDeps) {
       const r = repoOf(input);
       const branch = incidentBranch(input.workflowId, input.runId);
       const patchOf = (text: string): RestartPatch =>
-        manifest(() => applyRestartPatch(text, { restartedAt: input.restartedAt, expectedReplicas: input.expectedReplicas }), input.deploymentPath);
+        manifest(() => applyRestartPatch(text, { restartedAt: input.restartedAt, expectedReplicas: input.expectedReplicas, name: input.deploymentName }), input.deploymentPath);
 
       const baseSha = await branchSha(r, r.baseBranch);
       if (!baseSha) throw namedFailure('NotFoundError', `base branch ${r.baseBranch} of ${r.owner}/${r.repo} not found`);
@@ -405,7 +488,7 @@ export function createGitHubActivities(deps: GitHubActivityDeps) {
 
       const found = await findPull(r, branch);
       if (found) {
-        const existing = await reusable(r, found, input.deploymentPath, (text) => carriesRestartedAt(text, input.restartedAt, input.deploymentPath), `this incident's restartedAt ${input.restartedAt}`);
+        const existing = await reusable(r, found, input.deploymentPath, (text) => carriesRestartedAt(text, input.restartedAt, input.deploymentPath, input.deploymentName), `this incident's restartedAt ${input.restartedAt}`);
         const changes = planned.changes.length > 0 ? planned.changes : await mergedChanges(existing);
         return toRecord(existing, changes);
       }
@@ -419,7 +502,13 @@ export function createGitHubActivities(deps: GitHubActivityDeps) {
         const patch = patchOf(current);
         return patch.changes.length === 0 ? null : patch.text;
       });
-      const pull = await openPull(r, branch, clip(redact(input.title), GITHUB_TITLE_LIMIT), clip(redact(input.body), GITHUB_BODY_LIMIT));
+      let pull: Pull;
+      try {
+        pull = await openPull(r, branch, clip(redact(input.title), GITHUB_TITLE_LIMIT), clip(redact(input.body), GITHUB_BODY_LIMIT));
+      } catch (err) {
+        // GitHub refused the PR for good: the branch this incident made for it goes too (it closes what it opened).
+        throw await withoutBranch(r, branch, err);
+      }
       return toRecord(pull, planned.changes);
 
       async function mergedChanges(pull: Pull): Promise<string[]> {
@@ -524,6 +613,26 @@ export function createGitHubActivities(deps: GitHubActivityDeps) {
     },
 
     /**
+     * Posts `body` (redacted) as a comment on a PR, once: a comment already there that begins with
+     * `marker` (an earlier attempt's, whose answer was lost) is returned instead of a second one.
+     * Comments on a merged or closed PR too: the incident report lands where its change is.
+     */
+    async commentOnPullRequest(input: { owner?: string; repo?: string; number: number; marker: string; body: string }): Promise<{ id: number; url: string }> {
+      const r = repoOf(input);
+      const { number } = input;
+      const listed = z.array(commentSchema.extend({ html_url: z.string().optional() }));
+      // A restart PR's conversation is short: its first hundred comments hold an earlier report.
+      const { data: comments } = await call(`list comments of pull request #${number}`, () =>
+        octokit.rest.issues.listComments({ owner: r.owner, repo: r.repo, issue_number: number, per_page: 100 }),
+      );
+      const earlier = listed.parse(comments).find((c) => c.body?.startsWith(input.marker));
+      if (earlier) return { id: earlier.id, url: earlier.html_url ?? '' };
+      const body = clip(`${input.marker}\n${redact(input.body)}`, GITHUB_BODY_LIMIT);
+      const { data } = await call(`comment on pull request #${number}`, () => octokit.rest.issues.createComment({ owner: r.owner, repo: r.repo, issue_number: number, body }));
+      return { id: data.id, url: data.html_url };
+    },
+
+    /**
      * Rollback: a PR restoring the deployment manifest as it was before the restart PR merged. Refused
      * (ConflictError) when the file changed since, so a revert never undoes someone else's change.
      */
@@ -544,7 +653,7 @@ export function createGitHubActivities(deps: GitHubActivityDeps) {
       if (!parent) throw namedFailure('InputError', `merge commit ${mergeSha} of PR #${restart.number} has no parent`);
       const before = await readFile(r, input.deploymentPath, parent);
       const after = await readFile(r, input.deploymentPath, mergeSha);
-      const changes = describeRevert(after.text, before.text, input.deploymentPath);
+      const changes = describeRevert(after.text, before.text, input.deploymentPath, input.deploymentName);
       if (found) {
         const existing = await reusable(r, found, input.deploymentPath, (text) => text === before.text, `the manifest as it was before PR #${restart.number}`);
         return toRecord(existing, changes);
@@ -597,8 +706,8 @@ function branchPart(text: string): string {
 }
 
 /** The manifest's restartedAt is this instant (same text, or the same time written differently). */
-function carriesRestartedAt(text: string, restartedAt: string, path: string): boolean {
-  const current = manifest(() => readManifestFacts(text), path).restartedAt;
+function carriesRestartedAt(text: string, restartedAt: string, path: string, name: string | undefined): boolean {
+  const current = manifest(() => readManifestFacts(text, undefined, { deployment: name }), path).restartedAt;
   if (current === null || current === undefined) return false;
   if (current === restartedAt) return true;
   const [a, b] = [Date.parse(current), Date.parse(restartedAt)];
@@ -632,9 +741,9 @@ function closedFailure(number: number): ApplicationFailure {
   });
 }
 
-function describeRevert(afterText: string, beforeText: string, path: string): string[] {
-  const after = manifest(() => readManifestFacts(afterText), path);
-  const before = manifest(() => readManifestFacts(beforeText), path);
+function describeRevert(afterText: string, beforeText: string, path: string, name: string | undefined): string[] {
+  const after = manifest(() => readManifestFacts(afterText, undefined, { deployment: name }), path);
+  const before = manifest(() => readManifestFacts(beforeText, undefined, { deployment: name }), path);
   const changes: string[] = [];
   if (after.replicas !== before.replicas) changes.push(`replicas: ${after.replicas ?? '(unset)'} → ${before.replicas ?? '(unset)'}`);
   if (after.restartedAt !== before.restartedAt) changes.push(`restartedAt: ${after.restartedAt ?? '(unset)'} → ${before.restartedAt ?? '(unset)'}`);

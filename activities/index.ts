@@ -7,9 +7,13 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Octokit } from '@octokit/rest';
 import type { WebClient } from '@slack/web-api';
+import { judgeOwnership, type ArgoOwnership } from '../domain/argo-ownership';
 import type { GitOpsFactsInput } from '../domain/collect-diagnosis';
-import type { DiagnosisTarget, GitOpsFacts, LogTail } from '../domain/diagnosis';
+import { compareKafkaBootstrap, summarizeEvidence, type PrerequisiteEvidence, type SealedSecretsEvidence } from '../domain/prerequisite-evidence';
+import type { DiagnosisTarget, GitOpsFacts, LogTail, SourceResult } from '../domain/diagnosis';
+import { NO_FAILURE_KNOWLEDGE } from '../domain/failure-knowledge';
 import { logExcerpt } from '../domain/log-excerpt';
+import { redact } from '../domain/redact';
 import type { RunbookConfig } from '../domain/runbook-config';
 import { createArgoActivities, type ArgoClientConfig } from './argocd';
 import { createGuard } from './guard';
@@ -19,7 +23,9 @@ import { namedFailure } from './errors';
 import { createIncidentRecordActivities } from './incident-records';
 import { createGitHubActivities, type GitHubActivities } from './github';
 import { createKubernetesActivities } from './kubernetes';
+import { createReportActivities } from './report';
 import { createSlackActivities } from './slack';
+import { createPrometheusActivities, type PrometheusActivities, type PrometheusConfig } from './prometheus';
 import { createTrustActivities } from './trust';
 import { createVerifyActivities } from './verify';
 import { createWaitActivities } from './waits';
@@ -32,10 +38,14 @@ export interface ActivityDeps {
   /** AGENTRUNS_DECISION_KEY, shared with the ingress: verifies Slack decisions. Without it none is accepted. */
   decisionKey?: string;
   kubeConfig: KubeConfig;
+  /** Deadline of each Kubernetes API call; default activities/kubernetes.ts's KUBE_REQUEST_TIMEOUT_MS (10 s). */
+  kubeRequestTimeoutMs?: number;
   /** GitOps repository access; without it the diagnosis has no GitOps facts and no PR can be opened. */
   github?: { octokit: Octokit };
   /** Argo CD API; required only when a runbook enables Argo sync. */
   argo?: ArgoClientConfig;
+  /** Prometheus HTTP API, for a runbook's `verification.prometheus` check; without it that check cannot be made. */
+  prometheus?: PrometheusConfig;
   /** Slack Web API; without it the Slack activities do nothing and return null. */
   slack?: { client: WebClient; namespace?: string };
   /** Poll interval of verification; default 2 s. */
@@ -52,7 +62,7 @@ export function createActivities(deps: ActivityDeps) {
 }
 
 function createActivityFunctions(deps: ActivityDeps) {
-  const kube = createKubernetesActivities(deps.kubeConfig);
+  const kube = createKubernetesActivities(deps.kubeConfig, { requestTimeoutMs: deps.kubeRequestTimeoutMs });
   const github = deps.github ? createGitHubActivities({ octokit: deps.github.octokit }) : undefined;
   const withGitHub = <K extends keyof GitHubActivities>(name: K): GitHubActivities[K] => {
     if (github) return github[name];
@@ -63,6 +73,7 @@ function createActivityFunctions(deps: ActivityDeps) {
   const verify = createVerifyActivities(kube);
   const getPullRequest = withGitHub('getPullRequest');
   const argo = createArgoActivities(deps.argo);
+  const prometheus = createPrometheusActivities(deps.prometheus);
   const guard = createGuard({ runbooks: deps.runbooks, decisionKey: deps.decisionKey });
   /** The GitOps repository of a loaded runbook, named by the input (owner and repo are required). */
   const repoOf = (what: string, input: { owner?: string; repo?: string; deploymentPath?: string; baseBranch?: string }) =>
@@ -75,22 +86,62 @@ function createActivityFunctions(deps: ActivityDeps) {
     /** The log tail as the incident keeps it: the bounded excerpt the classifier and a human need. */
     async tailLogs(target: DiagnosisTarget): Promise<LogTail> {
       const tail = await kube.tailLogs(target);
-      const { lines, ...excerpt } = logExcerpt(tail.lines);
+      // The signatures of the runbook this Deployment belongs to pick the lines worth keeping.
+      const runbook = deps.runbooks.find((r) => r.target.namespace === target.namespace && r.target.deployment === target.deployment);
+      const { lines, ...excerpt } = logExcerpt(runbook?.failures ?? NO_FAILURE_KNOWLEDGE, tail.lines);
       return { ...tail, lines, excerpt };
     },
-    ...createClassifyActivities(),
+    ...createClassifyActivities({ runbooks: deps.runbooks }),
     ...createWaitActivities({ ...kube, getPullRequest }),
 
     /** GitOps facts at the base branch beside the live ConfigMap value; null without a repo reader. */
     async readGitOpsFacts(input: GitOpsFactsInput): Promise<GitOpsFacts | null> {
       if (!github) return null;
-      guard.gitops('readGitOpsFacts', input);
       guard.target('readGitOpsFacts', input.target);
+      const runbook = guard.gitops('readGitOpsFacts', input);
+      const names = { deployment: runbook.target.deployment, configMap: runbook.target.configMap };
       const [facts, live] = await Promise.all([
-        github.readGitOpsFacts(input),
+        github.readGitOpsFacts({ ...input, names }),
         input.target.configMap ? kube.getConfigMapValue(input.target, 'KAFKA_BOOTSTRAP') : Promise.resolve(null),
       ]);
       return { ...facts, liveKafkaBootstrap: live };
+    },
+    /**
+     * Read-only evidence for the prerequisite of procedure B (sealed credentials changed in Git since
+     * the failure began?) or C (KAFKA_BOOTSTRAP in Git, live, and as the runbook expects). Paths,
+     * names and the expected value come from the worker's runbook for the target; each source that
+     * cannot be read is recorded with its reason.
+     */
+    async collectPrerequisiteEvidence(input: PrerequisiteEvidenceInput): Promise<PrerequisiteEvidence> {
+      const runbook = guard.target('collectPrerequisiteEvidence', input.target);
+      const { gitops, target } = runbook;
+      const repo = { owner: gitops.owner, repo: gitops.repo, baseBranch: gitops.baseBranch };
+      const evidence: Omit<PrerequisiteEvidence, 'summary'> = { procedure: input.procedure, collectedAt: new Date().toISOString() };
+      if (input.procedure === 'B') {
+        evidence.sealedSecrets = !gitops.sealedSecretsPath
+          ? { ok: false, error: `runbook ${runbook.id} names no gitops.sealedSecretsPath` }
+          : await settled(async (): Promise<SealedSecretsEvidence> => {
+              const listed = await withGitHub('listFileCommits')({ ...repo, path: gitops.sealedSecretsPath!, since: input.since });
+              return { path: gitops.sealedSecretsPath!, branch: gitops.baseBranch, since: input.since, sinceFrom: input.sinceFrom, ...listed };
+            });
+      } else {
+        const [git, live] = await Promise.all([
+          gitops.configMapPath
+            ? settled(async () => (await withGitHub('readGitConfigMapValue')({ ...repo, path: gitops.configMapPath!, key: 'KAFKA_BOOTSTRAP', name: target.configMap })).value)
+            : Promise.resolve<SourceResult<string | null>>({ ok: false, error: `runbook ${runbook.id} names no gitops.configMapPath` }),
+          target.configMap
+            ? settled(() => kube.getConfigMapValue(input.target, 'KAFKA_BOOTSTRAP'))
+            : Promise.resolve<SourceResult<string | null>>({ ok: false, error: `runbook ${runbook.id} names no target.configMap` }),
+        ]);
+        const expected = runbook.prerequisites?.kafkaBootstrap ?? null;
+        evidence.kafkaBootstrap = {
+          git: { ...git, ...(gitops.configMapPath ? { path: gitops.configMapPath } : {}) },
+          live: { ...live, ...(target.configMap ? { configMap: target.configMap } : {}) },
+          expected,
+          mismatches: compareKafkaBootstrap(git, live, expected),
+        };
+      }
+      return { ...evidence, summary: summarizeEvidence(evidence) };
     },
     // Every write below acts only on a loaded runbook's repository, Deployment or application, and
     // the restart-causing ones only with an approval in the incident's own history (./guard.ts).
@@ -100,7 +151,8 @@ function createActivityFunctions(deps: ActivityDeps) {
         throw namedFailure('NotAllowedError', `openRestartPullRequest: replicas ${input.expectedReplicas} is not what runbook ${runbook.id} expects`);
       }
       if (!input.dryRun) await guard.approved('openRestartPullRequest', runbook, 'restart');
-      return withGitHub('openRestartPullRequest')(input);
+      // The Deployment is found in its file by the runbook's name for it (the file may hold others).
+      return withGitHub('openRestartPullRequest')({ ...input, deploymentName: runbook.target.deployment });
     },
     async getPullRequest(input: Parameters<GitHubActivities['getPullRequest']>[0]) {
       if (typeof input !== 'number') repoOf('getPullRequest', input);
@@ -116,8 +168,9 @@ function createActivityFunctions(deps: ActivityDeps) {
       return withGitHub('waitForMerge')(input);
     },
     async openRevertPullRequest(input: Parameters<GitHubActivities['openRevertPullRequest']>[0]) {
-      await guard.approved('openRevertPullRequest', repoOf('openRevertPullRequest', input), 'rollback');
-      return withGitHub('openRevertPullRequest')(input);
+      const runbook = repoOf('openRevertPullRequest', input);
+      await guard.approved('openRevertPullRequest', runbook, 'rollback');
+      return withGitHub('openRevertPullRequest')({ ...input, deploymentName: runbook.target.deployment });
     },
     async closePullRequest(input: Parameters<GitHubActivities['closePullRequest']>[0]) {
       repoOf('closePullRequest', input);
@@ -125,6 +178,37 @@ function createActivityFunctions(deps: ActivityDeps) {
     },
 
     ...argo,
+    /**
+     * Read-only, before the restart PR: is the live Deployment the runbook's Argo CD application's, and
+     * does that application read the file the PR changes? Both sides in the answer
+     * (domain/argo-ownership.ts); the application, Deployment and file must be one runbook's.
+     */
+    async checkArgoOwnership(input: ArgoOwnershipInput): Promise<ArgoOwnership> {
+      const runbook = guard.argo('checkArgoOwnership', input.application);
+      if (guard.target('checkArgoOwnership', input.target) !== runbook || repoOf('checkArgoOwnership', input) !== runbook) {
+        throw namedFailure('NotAllowedError', `checkArgoOwnership: application, Deployment and manifest must all be runbook ${runbook.id}'s`);
+      }
+      const [live, sources] = await Promise.all([kube.readArgoTracking(input.target), argo.getArgoApplicationSources(input.application)]);
+      return judgeOwnership({
+        application: input.application,
+        namespace: input.target.namespace,
+        deployment: input.target.deployment,
+        owner: input.owner,
+        repo: input.repo,
+        baseBranch: input.baseBranch,
+        deploymentPath: input.deploymentPath,
+        live,
+        sources,
+      });
+    },
+    async getArgoApplicationSources(application: string) {
+      guard.argo('getArgoApplicationSources', application);
+      return argo.getArgoApplicationSources(application);
+    },
+    async readArgoTracking(target: DiagnosisTarget) {
+      guard.target('readArgoTracking', target);
+      return kube.readArgoTracking(target);
+    },
     async syncArgoApplication(input: Parameters<typeof argo.syncArgoApplication>[0]) {
       const runbook = guard.argo('syncArgoApplication', input.application);
       const only = input.resources ?? [];
@@ -144,9 +228,53 @@ function createActivityFunctions(deps: ActivityDeps) {
       return kube.patchRestartedAt(target, restartedAt, expectedReplicas);
     },
     ...createSlackActivities({ client: deps.slack?.client, namespace: deps.slack?.namespace }),
+    // The report comments only on a PR in a loaded runbook's repository.
+    ...createReportActivities({
+      ...(github ? { commentOnPullRequest: (input: Parameters<GitHubActivities['commentOnPullRequest']>[0]) => (repoOf('postIncidentReport', input), github.commentOnPullRequest(input)) } : {}),
+      ...(deps.slack ? { slack: deps.slack.client } : {}),
+    }),
     verifyRestart: (input: Parameters<typeof verify.verifyRestart>[0]) =>
       verify.verifyRestart({ pollIntervalMs: deps.verifyPollIntervalMs, ...input }),
+    watchStability: (input: Parameters<typeof verify.watchStability>[0]) => {
+      guard.target('watchStability', input.target);
+      return verify.watchStability({ pollIntervalMs: deps.verifyPollIntervalMs, ...input });
+    },
+    // Only an expression a loaded runbook names: the worker's Prometheus is not anyone's to query.
+    checkPromql: (input: Parameters<PrometheusActivities['checkPromql']>[0]) => {
+      if (!deps.runbooks.some((r) => r.verification.prometheus?.query === input.query)) {
+        throw namedFailure('NotAllowedError', 'checkPromql: the query is not the verification.prometheus.query of a runbook this worker loaded');
+      }
+      return prometheus.checkPromql({ pollIntervalMs: deps.verifyPollIntervalMs ? Math.max(deps.verifyPollIntervalMs, 500) : undefined, ...input });
+    },
   };
+}
+
+/** Which prerequisite's evidence, for which target, counted from when the failure began. */
+export interface PrerequisiteEvidenceInput {
+  procedure: 'B' | 'C';
+  target: DiagnosisTarget;
+  /** ISO 8601, and what that moment is (see domain/prerequisite-evidence.ts failureBegan). */
+  since: string;
+  sinceFrom: string;
+}
+
+/** A read that fails is recorded with its reason (the named failure's message: operation and status), not thrown. */
+async function settled<T>(read: () => Promise<T>): Promise<SourceResult<T>> {
+  try {
+    return { ok: true, value: await read() };
+  } catch (err) {
+    return { ok: false, error: redact(err instanceof Error ? err.message : String(err)) };
+  }
+}
+
+/** What the ownership check compares: the runbook's application, Deployment and GitOps file. */
+export interface ArgoOwnershipInput {
+  application: string;
+  target: DiagnosisTarget;
+  owner: string;
+  repo: string;
+  baseBranch: string;
+  deploymentPath: string;
 }
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -13,8 +13,15 @@
  * `events.k8s.io/v1` events count by `series.count` and date by `series.lastObservedTime`.
  *
  * Thin adapters over `@kubernetes/client-node` 1.x (object-parameter API). Client failures become the
- * named failures of ./errors (404 NotFoundError, 401/403 NotAllowedError, network/5xx UpstreamError
- * retryable). Log lines and probe bodies are redacted before they leave an activity. No Secret is
+ * named failures of ./errors (404 NotFoundError, 401/403 NotAllowedError, 429 RateLimitedError after
+ * the API server's `Retry-After`, network/5xx UpstreamError retryable).
+ *
+ * Every API call has its own deadline (`requestTimeoutMs`, default {@link KUBE_REQUEST_TIMEOUT_MS})
+ * and is aborted when its activity is cancelled (a worker shutting down, an attempt Temporal gave
+ * up on): client-node 1.x takes a per-call middleware that sets the request's AbortSignal, which its
+ * fetch honours, so a hung API server costs one deadline, never an attempt's whole start-to-close
+ * timeout, and an abandoned attempt sends nothing more. The probes through pods/proxy carry the same
+ * cancellation beside their own `probeTimeout`. Log lines and probe bodies are redacted before they leave an activity. No Secret is
  * ever requested: the Kafka credentials are checked through the Strimzi KafkaUser's status and the
  * pods' container states (the shipped Role grants nothing on secrets). Nothing here logs what it reads.
  */
@@ -25,15 +32,18 @@ import {
   AppsV1Api,
   CoreV1Api,
   CustomObjectsApi,
+  Observable,
   PatchStrategy,
   setHeaderOptions,
+  type ConfigurationOptions,
   type CoreV1Event,
   type KubeConfig,
+  type ObservableMiddleware,
   type V1Deployment,
   type V1Pod,
   type V1ReplicaSet,
 } from '@kubernetes/client-node';
-import type { ApplicationFailure } from '@temporalio/common';
+import { CancelledFailure, type ApplicationFailure } from '@temporalio/common';
 import {
   consideredPods,
   RESTARTED_AT_ANNOTATION,
@@ -48,10 +58,14 @@ import {
   type ProbeResult,
   type ReplicaSetRef,
 } from '../domain/diagnosis';
+import { INSTANCE_LABEL, TRACKING_ID_ANNOTATION, type LiveTracking } from '../domain/argo-ownership';
 import { absentKafkaUser, KAFKA_USER_RESOURCE, kafkaUserFacts, kafkaUserNotFound, missingSecretOfContainer } from '../domain/kafka-credentials';
 import { redact, redactLines } from '../domain/redact';
-import { failureFromStatus, namedFailure } from './errors';
+import { activityContext } from './context';
+import { failureFromStatus, namedFailure, rateLimitFailure } from './errors';
 
+/** Each Kubernetes API call's deadline unless the worker sets another: well inside an attempt's 30 s. */
+export const KUBE_REQUEST_TIMEOUT_MS = 10_000;
 /** Probe bodies are evidence, not payload: keep the first 4 KiB. */
 export const PROBE_BODY_LIMIT = 4096;
 /** Events are listed in pages of this size (the API server's own default cap is 500)… */
@@ -102,6 +116,8 @@ export function kubeFailure(err: unknown, what: string): ApplicationFailure {
   if (err instanceof ApiException) {
     const status = statusOf(err.body);
     const detail = status?.message ? `${status.reason ?? 'Failure'}: ${status.message}` : `HTTP ${err.code}`;
+    const retryAfter = Number(err.headers?.['retry-after']);
+    if (err.code === 429 && Number.isFinite(retryAfter) && retryAfter >= 0) return rateLimitFailure(what, 429, retryAfter, new Error(redact(detail)));
     return failureFromStatus(err.code, what, new Error(redact(detail)));
   }
   if (isApplicationFailure(err)) return err;
@@ -112,11 +128,59 @@ function isApplicationFailure(err: unknown): err is ApplicationFailure {
   return err instanceof Error && err.name === 'ApplicationFailure';
 }
 
-async function kube<T>(what: string, call: () => Promise<T>): Promise<T> {
+/** Per-call client options that give the request `signal` (client-node passes it to its fetch). */
+function withSignal(signal: AbortSignal): ConfigurationOptions {
+  const middleware: ObservableMiddleware = {
+    pre: (request) => {
+      request.setSignal(signal);
+      return new Observable(Promise.resolve(request));
+    },
+    post: (response) => new Observable(Promise.resolve(response)),
+  };
+  return { middleware: [middleware], middlewareMergeStrategy: 'append' };
+}
+
+/** The signal of one call: its own deadline, and the cancellation of the activity it runs in. */
+interface CallSignal {
+  signal: AbortSignal;
+  /** The call's deadline passed. */
+  timedOut(): boolean;
+  /** The activity was cancelled: its reason (a CancelledFailure), to be thrown as it is. */
+  cancelled(): Error | undefined;
+}
+
+function callSignal(timeoutMs: number): CallSignal {
+  const deadline = AbortSignal.timeout(timeoutMs);
+  const cancellation = activityContext()?.cancellationSignal;
+  return {
+    signal: cancellation ? AbortSignal.any([deadline, cancellation]) : deadline,
+    timedOut: () => deadline.aborted && !cancellation?.aborted,
+    cancelled: () => (cancellation?.aborted ? cancellationOf(cancellation) : undefined),
+  };
+}
+
+/** Why the activity was cancelled: the SDK aborts its signal with a CancelledFailure. */
+function cancellationOf(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error ? reason : new CancelledFailure('activity cancelled');
+}
+
+const isCancellation = (err: unknown): boolean => err instanceof CancelledFailure;
+
+/**
+ * One API call, bounded: the client's own error as it came (for callers that read a 404), a
+ * retryable UpstreamError naming the operation when the deadline passed, or the activity's
+ * cancellation. The request is aborted either way, so its socket is closed and nothing more is sent.
+ */
+async function boundedCall<T>(what: string, timeoutMs: number, call: (options: ConfigurationOptions) => Promise<T>): Promise<T> {
+  const bound = callSignal(timeoutMs);
   try {
-    return await call();
+    return await call(withSignal(bound.signal));
   } catch (err) {
-    throw kubeFailure(err, what);
+    const cancelled = bound.cancelled();
+    if (cancelled !== undefined) throw cancelled;
+    if (bound.timedOut()) throw namedFailure('UpstreamError', `${what}: no answer within ${timeoutMs} ms (request aborted)`);
+    throw err;
   }
 }
 
@@ -321,11 +385,11 @@ class ProbeTimeout extends Error {
 }
 
 /** GET through the API server with the kubeconfig's credentials and TLS settings (any status is an answer). */
-async function apiServerGet(kc: KubeConfig, path: string, timeoutMs: number): Promise<RawAnswer> {
+async function apiServerGet(kc: KubeConfig, path: string, timeoutMs: number, signal?: AbortSignal): Promise<RawAnswer> {
   const server = kc.getCurrentCluster()?.server;
   if (!server) throw namedFailure('InputError', 'kubeconfig has no current cluster');
   const url = new URL(path, server.endsWith('/') ? server : `${server}/`);
-  const options: RequestOptions & Record<string, unknown> = { method: 'GET', headers: { Accept: '*/*' } };
+  const options: RequestOptions & Record<string, unknown> = { method: 'GET', headers: { Accept: '*/*' }, ...(signal ? { signal } : {}) };
   await kc.applyToHTTPSOptions(options);
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
@@ -339,8 +403,9 @@ async function apiServerGet(kc: KubeConfig, path: string, timeoutMs: number): Pr
 }
 
 /** GET a direct URL (Service or pod address) with fetch, bounded by the probe timeout. */
-async function directGet(url: string, timeoutMs: number): Promise<RawAnswer> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' });
+async function directGet(url: string, timeoutMs: number, cancellation?: AbortSignal): Promise<RawAnswer> {
+  const deadline = AbortSignal.timeout(timeoutMs);
+  const res = await fetch(url, { signal: cancellation ? AbortSignal.any([deadline, cancellation]) : deadline, redirect: 'manual' });
   const text = await res.text();
   return { status: res.status, body: Buffer.from(text, 'utf8').subarray(0, PROBE_BODY_LIMIT).toString('utf8') };
 }
@@ -375,6 +440,8 @@ function probeError(pod: string, path: string, err: unknown): ProbeResult {
 
 export interface KubernetesActivityOptions {
   now?: () => Date;
+  /** Deadline of each API call (default {@link KUBE_REQUEST_TIMEOUT_MS}). */
+  requestTimeoutMs?: number;
 }
 
 export function createKubernetesActivities(kc: KubeConfig, options: KubernetesActivityOptions = {}) {
@@ -382,10 +449,20 @@ export function createKubernetesActivities(kc: KubeConfig, options: KubernetesAc
   const core = kc.makeApiClient(CoreV1Api);
   const custom = kc.makeApiClient(CustomObjectsApi);
   const now = options.now ?? (() => new Date());
+  const timeoutMs = options.requestTimeoutMs ?? KUBE_REQUEST_TIMEOUT_MS;
+  /** An API call bounded by its deadline and its activity, its failures named after `what`. */
+  const kube = async <T>(what: string, call: (options: ConfigurationOptions) => Promise<T>): Promise<T> => {
+    try {
+      return await boundedCall(what, timeoutMs, call);
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      throw kubeFailure(err, what);
+    }
+  };
   const deploymentName = (t: DiagnosisTarget): string => `deployment ${t.namespace}/${t.deployment}`;
 
   const readDeployment = (t: DiagnosisTarget): Promise<V1Deployment> =>
-    kube(`read ${deploymentName(t)}`, () => apps.readNamespacedDeployment({ name: t.deployment, namespace: t.namespace }));
+    kube(`read ${deploymentName(t)}`, (o) => apps.readNamespacedDeployment({ name: t.deployment, namespace: t.namespace }, o));
 
   interface Scoped {
     scope: PodScope;
@@ -400,18 +477,20 @@ export function createKubernetesActivities(kc: KubeConfig, options: KubernetesAc
     try {
       deployment = known ?? (await readDeployment(t));
     } catch (err) {
+      if (isCancellation(err)) throw err;
       return { scope: { replicaSet: null, fallback: `the Deployment could not be read: ${(err as Error).message}` }, replicaSets: null };
     }
     const deploymentUid = deployment.metadata?.uid;
     try {
-      const sets = await kube(`list replicasets ${t.namespace}/${t.podSelector}`, () =>
-        apps.listNamespacedReplicaSet({ namespace: t.namespace, labelSelector: t.podSelector }),
+      const sets = await kube(`list replicasets ${t.namespace}/${t.podSelector}`, (o) =>
+        apps.listNamespacedReplicaSet({ namespace: t.namespace, labelSelector: t.podSelector }, o),
       );
       const { owned, current } = currentReplicaSet(deployment, sets.items);
       const replicaSets = new Map(owned.map((rs) => [rs.metadata?.name ?? '', rs.metadata?.uid]));
       const scope: PodScope = current ? { replicaSet: current } : { replicaSet: null, fallback: 'the Deployment has no ReplicaSet yet' };
       return { scope, deploymentUid, replicaSets };
     } catch (err) {
+      if (isCancellation(err)) throw err;
       return { scope: { replicaSet: null, fallback: `its ReplicaSets could not be read: ${(err as Error).message}` }, deploymentUid, replicaSets: null };
     }
   }
@@ -426,7 +505,7 @@ export function createKubernetesActivities(kc: KubeConfig, options: KubernetesAc
   async function scopedPods(t: DiagnosisTarget): Promise<Scoped & { pods: PodFacts[]; raw: V1Pod[] }> {
     const [scoped, list] = await Promise.all([
       scopeOf(t),
-      kube(`list pods ${t.namespace}/${t.podSelector}`, () => core.listNamespacedPod({ namespace: t.namespace, labelSelector: t.podSelector })),
+      kube(`list pods ${t.namespace}/${t.podSelector}`, (o) => core.listNamespacedPod({ namespace: t.namespace, labelSelector: t.podSelector }, o)),
     ]);
     const at = now();
     const facts = list.items.map((pod): PodFacts => {
@@ -451,7 +530,7 @@ export function createKubernetesActivities(kc: KubeConfig, options: KubernetesAc
     const items: CoreV1Event[] = [];
     let token: string | undefined;
     for (let page = 0; page < EVENTS_MAX_PAGES; page += 1) {
-      const list = await kube(`list events in ${namespace}`, () => core.listNamespacedEvent({ namespace, limit: EVENTS_PAGE_SIZE, _continue: token }));
+      const list = await kube(`list events in ${namespace}`, (o) => core.listNamespacedEvent({ namespace, limit: EVENTS_PAGE_SIZE, _continue: token }, o));
       items.push(...list.items);
       token = list.metadata?._continue;
       if (!token) break;
@@ -484,14 +563,17 @@ export function createKubernetesActivities(kc: KubeConfig, options: KubernetesAc
       const of = scope.replicaSet ? ` of the current ReplicaSet ${scope.replicaSet.name}` : '';
       throw namedFailure('NotFoundError', `no running pod${of} in ${t.namespace}: ${pods.map((p) => `${p.name} (${p.ignored})`).join(', ')}`);
     }
-    const text = await kube(`read log of pod ${t.namespace}/${pod.name}`, () =>
-      core.readNamespacedPodLog({
-        name: pod.name,
-        namespace: t.namespace,
-        container: t.container,
-        tailLines: t.logTailLines,
-        limitBytes: t.logLimitBytes,
-      }),
+    const text = await kube(`read log of pod ${t.namespace}/${pod.name}`, (o) =>
+      core.readNamespacedPodLog(
+        {
+          name: pod.name,
+          namespace: t.namespace,
+          container: t.container,
+          tailLines: t.logTailLines,
+          limitBytes: t.logLimitBytes,
+        },
+        o,
+      ),
     );
     const { lines, truncated } = splitLogTail(typeof text === 'string' ? text : '', t.logLimitBytes);
     return { pod: pod.name, container: t.container, lines: redactLines(lines), truncated };
@@ -499,12 +581,15 @@ export function createKubernetesActivities(kc: KubeConfig, options: KubernetesAc
 
   async function probe(t: DiagnosisTarget, pod: string, path: string): Promise<ProbeResult> {
     const direct = t.health.directBaseUrl;
+    // A probe has its own timeout (the runbook's probeTimeout) and ends with its activity.
+    const cancellation = activityContext()?.cancellationSignal;
     try {
       const answer = direct
-        ? await directGet(`${direct.replace(/\/$/, '')}${path}`, t.probeTimeoutMs)
-        : await apiServerGet(kc, proxyPath(t, pod, path), t.probeTimeoutMs);
+        ? await directGet(`${direct.replace(/\/$/, '')}${path}`, t.probeTimeoutMs, cancellation)
+        : await apiServerGet(kc, proxyPath(t, pod, path), t.probeTimeoutMs, cancellation);
       return probeResult(pod, path, answer, !direct);
     } catch (err) {
+      if (cancellation?.aborted) throw cancellationOf(cancellation);
       return probeError(pod, path, err);
     }
   }
@@ -527,9 +612,12 @@ export function createKubernetesActivities(kc: KubeConfig, options: KubernetesAc
     const resource = `${KAFKA_USER_RESOURCE.plural}.${KAFKA_USER_RESOURCE.group}`;
     const readKafkaUser = async () => {
       try {
-        const object: unknown = await custom.getNamespacedCustomObject({ ...KAFKA_USER_RESOURCE, namespace: t.namespace, name });
+        const object: unknown = await boundedCall(`read ${resource} ${t.namespace}/${name}`, timeoutMs, (o) =>
+          custom.getNamespacedCustomObject({ ...KAFKA_USER_RESOURCE, namespace: t.namespace, name }, o),
+        );
         return kafkaUserFacts(name, object);
       } catch (err) {
+        if (isCancellation(err)) throw err;
         if (!(err instanceof ApiException) || err.code !== 404) throw kubeFailure(err, `read ${resource} ${t.namespace}/${name}`);
         if (kafkaUserNotFound(err.body, name) === 'absent') return absentKafkaUser(name);
         throw namedFailure('NotFoundError', `the API server does not serve ${resource}/${KAFKA_USER_RESOURCE.version}: is Strimzi installed?`);
@@ -537,7 +625,7 @@ export function createKubernetesActivities(kc: KubeConfig, options: KubernetesAc
     };
     const [kafkaUser, pods] = await Promise.all([
       readKafkaUser(),
-      kube(`list pods ${t.namespace}/${t.podSelector}`, () => core.listNamespacedPod({ namespace: t.namespace, labelSelector: t.podSelector })),
+      kube(`list pods ${t.namespace}/${t.podSelector}`, (o) => core.listNamespacedPod({ namespace: t.namespace, labelSelector: t.podSelector }, o)),
     ]);
     return {
       kafkaUser,
@@ -551,12 +639,22 @@ export function createKubernetesActivities(kc: KubeConfig, options: KubernetesAc
     const name = t.configMap;
     if (!name) return null;
     try {
-      const cm = await core.readNamespacedConfigMap({ name, namespace: t.namespace });
+      const cm = await boundedCall(`read configmap ${t.namespace}/${name}`, timeoutMs, (o) => core.readNamespacedConfigMap({ name, namespace: t.namespace }, o));
       return cm.data?.[key] ?? null;
     } catch (err) {
       if (isNotFound(err)) return null;
+      if (isCancellation(err)) throw err;
       throw kubeFailure(err, `read configmap ${t.namespace}/${name}`);
     }
+  }
+
+  /** How Argo CD marked the live Deployment: its tracking-id annotation and instance label (metadata only). */
+  async function readArgoTracking(t: DiagnosisTarget): Promise<LiveTracking> {
+    const { metadata } = await readDeployment(t);
+    return {
+      trackingId: metadata?.annotations?.[TRACKING_ID_ANNOTATION] ?? null,
+      instanceLabel: metadata?.labels?.[INSTANCE_LABEL] ?? null,
+    };
   }
 
   async function rolloutStatus(t: DiagnosisTarget): Promise<RolloutStatus> {
@@ -585,8 +683,8 @@ export function createKubernetesActivities(kc: KubeConfig, options: KubernetesAc
         template: { metadata: { annotations: { [RESTARTED_AT_ANNOTATION]: restartedAt } } },
       },
     };
-    const patched = await kube(`patch ${deploymentName(t)}`, () =>
-      apps.patchNamespacedDeployment({ name: t.deployment, namespace: t.namespace, body }, setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch)),
+    const patched = await kube(`patch ${deploymentName(t)}`, (o) =>
+      apps.patchNamespacedDeployment({ name: t.deployment, namespace: t.namespace, body }, setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch, o)),
     );
     return rolloutStatusOf(patched);
   }
@@ -599,6 +697,7 @@ export function createKubernetesActivities(kc: KubeConfig, options: KubernetesAc
     probePods,
     checkKafkaCredentials,
     getConfigMapValue,
+    readArgoTracking,
     rolloutStatus,
     patchRestartedAt,
   };

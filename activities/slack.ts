@@ -119,6 +119,47 @@ function messageRef(method: string, result: { channel?: string; ts?: string }): 
 /** The metadata event that marks an incident's message. */
 const INCIDENT_EVENT = 'agentruns_incident';
 
+/** The metadata event that marks one of an incident's replies in its thread (`key` tells which). */
+const REPLY_EVENT = 'agentruns_incident_reply';
+
+/**
+ * Replies once in an incident's thread: the reply carries `{workflowId, runId, key}` in its metadata,
+ * and an earlier attempt's reply (whose answer was lost) is found by it in `conversations.replies`
+ * and returned instead of a second copy.
+ */
+export async function replyInThread(
+  slack: WebClient,
+  thread: SlackMessageRef,
+  reply: { workflowId: string; runId: string; key: string; text: string; eventType?: string },
+): Promise<SlackMessageRef> {
+  const eventType = reply.eventType ?? REPLY_EVENT;
+  const matches = (payload: Record<string, unknown> | undefined) =>
+    payload?.runId === reply.runId && payload.workflowId === reply.workflowId && (payload.key ?? 'report') === reply.key;
+  let earlier: { ts?: string } | undefined;
+  try {
+    const replies = await slack.conversations.replies({ channel: thread.channel, ts: thread.ts, include_all_metadata: true, limit: 200 });
+    earlier = (replies.messages ?? []).find(
+      (m) => m.ts !== thread.ts && m.metadata?.event_type === eventType && matches(m.metadata.event_payload as Record<string, unknown> | undefined),
+    );
+  } catch (err) {
+    throw slackFailure('conversations.replies', err);
+  }
+  if (earlier?.ts) return { channel: thread.channel, ts: earlier.ts };
+  try {
+    const posted = await slack.chat.postMessage({
+      channel: thread.channel,
+      thread_ts: thread.ts,
+      text: reply.text,
+      unfurl_links: false,
+      unfurl_media: false,
+      metadata: { event_type: eventType, event_payload: { workflowId: reply.workflowId, runId: reply.runId, key: reply.key } },
+    });
+    return messageRef('chat.postMessage', posted);
+  } catch (err) {
+    throw slackFailure('chat.postMessage', err);
+  }
+}
+
 /** Slack channel IDs (public C…, private G…, direct D…): used as they are, never looked up. */
 const CHANNEL_ID = /^[CGD][A-Z0-9]{6,}$/;
 
@@ -207,6 +248,15 @@ export function createSlackActivities(options: SlackActivitiesOptions) {
       } catch (err) {
         throw slackFailure('chat.update', err);
       }
+    },
+
+    /**
+     * One short reply in the incident's thread, once per `key` and run (found again by its metadata
+     * on a retry); null when Slack is not configured.
+     */
+    async postThreadReply(input: { thread: SlackMessageRef; workflowId: string; runId: string; key: string; text: string }): Promise<SlackMessageRef | null> {
+      if (!client) return null;
+      return replyInThread(client, input.thread, { ...input, text: redact(input.text) });
     },
 
     /** A message only `user` sees in `channel` (chat.postEphemeral); null when not configured. */

@@ -133,8 +133,71 @@ function recordOf(look: Look): VerificationRecord {
   };
 }
 
+export interface StabilityInput {
+  target: DiagnosisTarget;
+  /** Restarts per pod when the watch began (from the previous window); null: this window begins it. */
+  baseline: Record<string, number> | null;
+  windowMs: number;
+  pollIntervalMs?: number;
+}
+
+export interface StabilityLook {
+  /** False as soon as a pod stopped being Ready, restarted a container, or was replaced. */
+  stable: boolean;
+  baseline: Record<string, number>;
+  checkedAt: string;
+  detail: string;
+}
+
+/** What broke the pods' stability since the baseline, or null. */
+function instability(baseline: Record<string, number>, pods: PodFacts[]): string | null {
+  const byName = new Map(pods.map((p) => [p.name, p]));
+  for (const [name, restarts] of Object.entries(baseline)) {
+    const pod = byName.get(name);
+    if (!pod) return `pod ${name} is gone (replaced: ${pods.map((p) => p.name).join(', ') || 'none'})`;
+    if (pod.restarts > restarts) return `pod ${name} restarted a container (${restarts} → ${pod.restarts} restarts)`;
+    if (!pod.ready) return `pod ${name} is no longer Ready (phase ${pod.phase})`;
+  }
+  const extra = pods.filter((p) => !(p.name in baseline));
+  return extra.length > 0 ? `new pod${extra.length === 1 ? '' : 's'} ${extra.map((p) => p.name).join(', ')} replaced the verified ones` : null;
+}
+
 export function createVerifyActivities(deps: VerifyDeps) {
   return {
+    /**
+     * One window of the stability watch after a verified restart: the current ReplicaSet's pods stay
+     * Ready, restart no container and are not replaced. Polled with heartbeats; ends early with what
+     * broke. A failed listing is retried at the next poll (and said, if it is the last look).
+     */
+    async watchStability(input: StabilityInput): Promise<StabilityLook> {
+      const deadline = Date.now() + input.windowMs;
+      const interval = input.pollIntervalMs ?? 2000;
+      let baseline = input.baseline;
+      let detail = 'not looked yet';
+      for (;;) {
+        try {
+          const pods = consideredPods(await deps.listPods(input.target));
+          if (!baseline) {
+            const notReady = pods.filter((p) => !p.ready);
+            if (pods.length === 0 || notReady.length > 0) {
+              const why = pods.length === 0 ? 'no pod of the current ReplicaSet' : `pod ${notReady.map((p) => p.name).join(', ')} not Ready`;
+              return { stable: false, baseline: {}, checkedAt: new Date().toISOString(), detail: why };
+            }
+            baseline = Object.fromEntries(pods.map((p) => [p.name, p.restarts]));
+          }
+          const broken = instability(baseline, pods);
+          if (broken) return { stable: false, baseline, checkedAt: new Date().toISOString(), detail: broken };
+          detail = `${pods.map((p) => `${p.name} Ready, ${p.restarts} restarts`).join('; ')}`;
+        } catch (err) {
+          detail = `pods could not be listed: ${messageOf(err)}`;
+        }
+        heartbeat(detail);
+        // Watched to the end of the window (or until a shutting-down worker ends it early).
+        const left = deadline - Date.now();
+        if (left <= 0 || !(await rest(Math.min(interval, left), detail))) return { stable: true, baseline: baseline ?? {}, checkedAt: new Date().toISOString(), detail };
+      }
+    },
+
     async verifyRestart(input: VerifyInput): Promise<VerificationRecord> {
       const deadline = Date.now() + input.timeoutMs;
       const interval = input.pollIntervalMs ?? 2000;

@@ -24,6 +24,7 @@ const COMMANDS: Record<CommandName, { load: () => Promise<Run>; summary: string 
   reject: { load: async () => (await import('./commands/incidents')).decisionCommand('reject'), summary: 'reject the waiting step of an incident' },
   status: { load: async () => (await import('./commands/incidents')).statusCommand, summary: 'show the whole state of an incident' },
   list: { load: async () => (await import('./commands/incidents')).listCommand, summary: 'list open and recent incidents' },
+  report: { load: async () => (await import('./commands/report')).reportCommand, summary: 'the incident report: timeline with durations, from the history' },
   worker: { load: async () => (await import('./commands/services')).workerCommand, summary: 'run the Temporal worker (production)' },
   serve: { load: async () => (await import('./commands/services')).serveCommand, summary: 'run the ingress (Alertmanager, Slack); --with-worker for one process' },
 };
@@ -45,9 +46,14 @@ function help(): string {
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
+  if (name === '--help' || name === '-h' || name === 'help') {
     console.log(help());
-    return name ? EXIT.ok : EXIT.usage;
+    return EXIT.ok;
+  }
+  if (!name) {
+    // Bad usage: the message and the usage go to stderr, like every other usage error.
+    console.error(`agentruns: no command given\n\n${help()}`);
+    return EXIT.usage;
   }
   if (!isCommand(name)) {
     console.error(`agentruns: unknown command "${name}"\n\n${help()}`);

@@ -9,12 +9,15 @@ import { WorkflowNotFoundError } from '@temporalio/common';
 // The file itself: the built CLI runs on Node's own resolver, which imports no directory.
 import { encodeToPayloads } from '@temporalio/common/lib/internal-non-workflow/index.js';
 import { boundAlert } from '../domain/bounds';
+import { redact, redactStringMap } from '../domain/redact';
 import type { DecisionInput, DecisionRecord } from '../domain/decision';
 import { incidentWorkflowId, type AlertInfo, type IncidentInput, type IncidentState, type IncidentTrigger } from '../domain/incident';
 import type { RunbookConfig } from '../domain/runbook-config';
 import { classKey, outcomeKey, targetKey } from '../domain/search-attributes';
 import {
   alertFiredSignal,
+  alertsFiredSignal,
+  ALERTS_PER_SIGNAL,
   alertResolvedSignal,
   decideUpdate,
   decisionRefusedSignal,
@@ -40,7 +43,8 @@ const CONFLICT_USE_EXISTING = 2;
 const REUSE_ALLOW_DUPLICATE = 1;
 
 /**
- * Starts the incident of the runbook's target with the alert as its first `alertFired` signal, or
+ * Starts the incident of the runbook's target with the alert as its first `alertFired` signal (with
+ * `also`, the other alerts of the same call: one `alertsFired` signal carrying them all), or
  * signals the one already open: one signal-with-start call (atomic, so no alert is lost between the
  * two), whose answer says whether it started the run — so concurrent first alerts of one target
  * are counted as one start and the rest as attaches. The start names the runbook by ID only.
@@ -49,12 +53,16 @@ export async function openIncident(
   options: IncidentClientOptions,
   runbook: Pick<RunbookConfig, 'id' | 'target'>,
   trigger: IncidentTrigger,
-  extra: { dryRun?: boolean } = {},
+  extra: { dryRun?: boolean; also?: AlertInfo[] } = {},
 ): Promise<OpenedIncident> {
   const { client } = options;
   const workflowId = incidentWorkflowId(runbook.target, { dryRun: extra.dryRun });
-  // Whatever the alert carried, the incident keeps it bounded (a 900 KB annotation never reaches Temporal).
-  const alert: AlertInfo = boundAlert(trigger.alert ?? { labels: { source: trigger.source, ...(trigger.by ? { by: trigger.by } : {}) } });
+  // Whatever the alert carried, the incident keeps it bounded (a 900 KB annotation never reaches
+  // Temporal) and redacted (a description quoting a log line never puts its secret in the history).
+  const alert: AlertInfo = incidentAlert(trigger.alert ?? { labels: { source: trigger.source, ...(trigger.by ? { by: trigger.by } : {}) } });
+  // Other alerts of the target delivered in the same call (other fingerprints): one `alertsFired` signal.
+  const also = (extra.also ?? []).slice(0, ALERTS_PER_SIGNAL - 1).map(incidentAlert);
+  const signal = also.length > 0 ? { name: alertsFiredSignal.name, args: [[alert, ...also]] } : { name: alertFiredSignal.name, args: [alert] };
   const input: IncidentInput = { runbookId: runbook.id, trigger: { ...trigger, ...(trigger.alert ? { alert } : {}) }, ...(extra.dryRun ? { dryRun: true } : {}) };
   const converter = client.options.loadedDataConverter;
   try {
@@ -64,12 +72,17 @@ export async function openIncident(
       workflowType: { name: INCIDENT_WORKFLOW_TYPE },
       taskQueue: { name: options.taskQueue },
       input: { payloads: await encodeToPayloads(converter, input) },
-      signalName: alertFiredSignal.name,
-      signalInput: { payloads: await encodeToPayloads(converter, alert) },
+      signalName: signal.name,
+      signalInput: { payloads: await encodeToPayloads(converter, ...signal.args) },
       identity: client.options.identity,
       requestId: randomUUID(),
       workflowIdConflictPolicy: CONFLICT_USE_EXISTING,
       workflowIdReusePolicy: REUSE_ALLOW_DUPLICATE,
+      // What the Temporal UI lists the incident as; applied only when this call starts the run.
+      userMetadata: {
+        summary: (await encodeToPayloads(converter, staticSummary(runbook, input.trigger, extra.dryRun)))?.[0] ?? null,
+        details: (await encodeToPayloads(converter, STATIC_DETAILS))?.[0] ?? null,
+      },
     });
     return { workflowId, runId: response.runId ?? '', attached: response.started !== true };
   } catch (err) {
@@ -78,11 +91,43 @@ export async function openIncident(
   }
 }
 
+/**
+ * The incident's one-line title in the Temporal UI (a start's static summary): the target and what
+ * started it. The class is not known at the start: the workflow's current details carry it.
+ */
+export function staticSummary(runbook: Pick<RunbookConfig, 'id' | 'target'>, trigger: IncidentTrigger, dryRun?: boolean): string {
+  const cause = trigger.alert?.alertname ?? trigger.alert?.labels.alertname ?? (trigger.by ? `started by ${trigger.by}` : `started from ${trigger.source}`);
+  return `${dryRun ? 'Dry run: ' : ''}${runbook.target.namespace}/${runbook.target.deployment} — ${cause} (runbook ${runbook.id})`.slice(0, 200);
+}
+
+const STATIC_DETAILS =
+  'AgentRuns incident: read-only diagnosis, classification, a human decision, then a GitOps restart and verification. ' +
+  'The current details show the phase, the class and its evidence, and how to approve or reject from this page; ' +
+  'each event in the history is summarised as the runbook step it is.';
+
+/**
+ * An alert as it may enter Temporal: only the known fields, each bounded ({@link boundAlert}), and
+ * every label, annotation and field value redacted — the start input and the signals are stored in
+ * the workflow history for its whole retention, and alert text is written by whoever can reach the
+ * ingress or Alertmanager.
+ */
+export function incidentAlert(raw: unknown): AlertInfo {
+  const bounded = boundAlert(raw);
+  const alert: AlertInfo = { labels: redactStringMap(bounded.labels) };
+  if (bounded.annotations) alert.annotations = redactStringMap(bounded.annotations);
+  for (const field of ['alertname', 'fingerprint', 'startsAt', 'generatorURL'] as const) {
+    const value = bounded[field];
+    if (value !== undefined) alert[field] = redact(value);
+  }
+  if (bounded.repeats) alert.repeats = bounded.repeats;
+  return alert;
+}
+
 /** Signals `alertResolved` to the open incident of the target; false when none is open. */
 export async function resolveIncidentAlert(options: IncidentClientOptions, runbook: Pick<RunbookConfig, 'target'>, alert: AlertInfo): Promise<boolean> {
   const workflowId = incidentWorkflowId(runbook.target);
   try {
-    await options.client.workflow.getHandle(workflowId).signal(alertResolvedSignal, boundAlert(alert));
+    await options.client.workflow.getHandle(workflowId).signal(alertResolvedSignal, incidentAlert(alert));
     return true;
   } catch (err) {
     // No open incident (never opened, or already closed): nothing to tell.

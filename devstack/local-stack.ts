@@ -4,7 +4,7 @@
  * watch an incident go from alert to remediated. `startServices` runs the worker and the ingress
  * against any Temporal server (the end-to-end tests use the suite's dev server).
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker, type WorkflowBundle } from '@temporalio/worker';
@@ -115,7 +115,7 @@ export async function startServices(options: ServicesOptions): Promise<Services>
 
 export interface LocalStackOptions {
   scenario?: string;
-  /** Directory for the SQLite file and the simulator's kubeconfig; default .temporal/ */
+  /** Directory for the SQLite file (fresh at every start) and the simulator's kubeconfig; default .temporal/ */
   stateDir?: string;
   temporalPort?: number;
   uiPort?: number;
@@ -141,11 +141,15 @@ async function portOr(preferred: number): Promise<number> {
   });
 }
 
-/** The demo's runbook: the shipped torghut-ws runbook, with the PR merged on approval (nobody can click merge in the simulator). */
+/**
+ * The demo's runbook: the shipped torghut-ws runbook, with the PR merged on approval (nobody can
+ * click merge in the simulator) and the new pod's stability watched for 10 seconds, not 2 minutes.
+ */
 export function demoRunbook(runbook: RunbookConfig): RunbookConfig {
   return {
     ...runbook,
     gitops: { ...runbook.gitops, merge: 'auto' },
+    verification: { ...runbook.verification, stableFor: '10 seconds' },
     argo: { enabled: true, application: runbook.argo?.application ?? 'torghut', syncTimeout: runbook.argo?.syncTimeout ?? '10 minutes' },
   };
 }
@@ -154,6 +158,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   quietTemporalRuntime('WARN');
   const stateDir = resolve(options.stateDir ?? '.temporal');
   mkdirSync(stateDir, { recursive: true });
+  // The Temporal state lives for one run of the stack, as the simulated environment does: a kept
+  // history would describe simulated systems that no longer exist — its restarts would trip the
+  // next demo's cool-down, and an incident still holding its alert's re-sends would absorb its alert.
+  for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(join(stateDir, `dev.sqlite${suffix}`), { force: true });
   const temporal = await startDevServer({
     dbFile: join(stateDir, 'dev.sqlite'),
     port: await portOr(options.temporalPort ?? 7233),

@@ -27,6 +27,8 @@ export const HISTORY_DIR = 'test/fixtures/histories';
 
 interface Recording {
   outcome: Outcome;
+  /** A second recording of an outcome, for a path the first does not take: `<outcome>+<variant>.json`. */
+  variant?: string;
   scenario: string | (() => Promise<Scenario>);
   adjust?: (runbook: RunbookConfig) => RunbookConfig;
   /** Drives the incident from its start to its end (decisions, outside changes). */
@@ -102,6 +104,33 @@ const RECORDINGS: Recording[] = [
     async drive() {},
   },
   {
+    // The recovery checks after the rollout: the new pod watched for 2 s (no status check: no Prometheus here).
+    outcome: 'remediated',
+    variant: 'recovery-checks',
+    scenario: 'alpaca-406-two-replicas',
+    adjust: (r) => ({ ...r, verification: { ...r.verification, stableFor: '2 seconds' } }),
+    async drive({ client, handle }) {
+      const waiting = await phase(handle, 'awaiting-approval');
+      await decide(client, handle.workflowId, 'approve', { ...pin(waiting, 'oncall-alice'), comment: 'recorded run' });
+    },
+  },
+  {
+    // The hold after the close: two re-sends counted, one thread reply, then the window passes.
+    outcome: 'healthy-no-action',
+    variant: 'resend-hold',
+    scenario: 'healthy',
+    adjust: (r) => ({ ...r, timeouts: { ...r.timeouts, resendHold: '4 seconds' } }),
+    async drive({ client, handle, env }) {
+      await phase(handle, 'closed');
+      for (let i = 0; i < 2; i++) {
+        await openIncident({ client, taskQueue: (await handle.describe()).taskQueue }, env.runbook, {
+          source: 'alertmanager',
+          alert: { alertname: 'TorghutWsNotReady', labels: { alertname: 'TorghutWsNotReady', namespace: env.runbook.target.namespace } },
+        });
+      }
+    },
+  },
+  {
     outcome: 'verification-failed',
     scenario: async () => {
       const scenario = await loadScenario('alpaca-406');
@@ -127,24 +156,29 @@ const RECORDINGS: Recording[] = [
   },
 ];
 
+/** The recording's file name: its outcome, and its variant after a `+`. */
+const nameOf = (recording: Recording) => (recording.variant ? `${recording.outcome}+${recording.variant}` : recording.outcome);
+
 /**
  * The demo runbook on a target of its own (namespace `rec-<outcome>`), so each recording is its own
  * incident and its workflow ID — which replay needs (test/integration/replay.test.ts) — follows from
  * the file name.
  */
-function ownTarget(outcome: Outcome, adjust?: (r: RunbookConfig) => RunbookConfig) {
+function ownTarget(recording: Recording) {
+  const { adjust } = recording;
   return (base: RunbookConfig): RunbookConfig => {
-    const name = `rec-${outcome}`;
-    const runbook = { ...demoRunbook(base), id: name, target: { ...base.target, namespace: name } };
+    const name = `rec-${nameOf(recording).replace('+', '-')}`;
+    // No hold of re-sends and no stability watch unless the recording asks for them: they are waits.
+    const runbook = { ...demoRunbook(base), id: name, target: { ...base.target, namespace: name }, timeouts: { ...base.timeouts, resendHold: 'off' }, verification: { ...base.verification, stableFor: 'off' } };
     return adjust ? adjust(runbook) : runbook;
   };
 }
 
 async function recordOne(server: DevServer, recording: Recording, native: NativeConnection, client: Client, bundle: { code: string }): Promise<string> {
   const scenario = typeof recording.scenario === 'string' ? recording.scenario : await recording.scenario();
-  const env = await startSimEnvironment({ scenario, adjustRunbook: ownTarget(recording.outcome, recording.adjust), verifyPollIntervalMs: 250 });
+  const env = await startSimEnvironment({ scenario, adjustRunbook: ownTarget(recording), verifyPollIntervalMs: 250 });
   try {
-    const taskQueue = `record-${recording.outcome}`;
+    const taskQueue = `record-${nameOf(recording).replace('+', '-')}`;
     const worker = await createIncidentWorker({ connection: native, namespace: server.namespace, taskQueue, activities: env.activities, workflowBundle: bundle });
     const state = await worker.runUntil(async () => {
       let handle: WorkflowHandle;
@@ -171,7 +205,7 @@ async function recordOne(server: DevServer, recording: Recording, native: Native
         { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
       );
       if (shown.status !== 0) throw new Error(`temporal workflow show failed: ${shown.stderr}`);
-      const file = `${HISTORY_DIR}/${recording.outcome}.json`;
+      const file = `${HISTORY_DIR}/${nameOf(recording)}.json`;
       await writeFile(file, shown.stdout);
       return { result, file };
     });
@@ -195,7 +229,7 @@ try {
     try {
       const client = new Client({ connection, namespace: server.namespace });
       const bundle = await bundleWorkflows();
-      for (const recording of RECORDINGS.filter((r) => only.length === 0 || only.includes(r.outcome))) {
+      for (const recording of RECORDINGS.filter((r) => only.length === 0 || only.includes(nameOf(r)))) {
         const file = await recordOne(server, recording, native, client, bundle);
         console.log(`recorded ${file}: outcome ${recording.outcome}`);
       }

@@ -8,7 +8,7 @@
  * activities (createActivities) with real clients (@kubernetes/client-node, Octokit, fetch) pointed
  * at the simulators.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import { createActivities, type Activities } from '../activities';
@@ -17,7 +17,8 @@ import { loadRunbookConfig } from '../config/load-runbook';
 import { RESTARTED_AT_ANNOTATION } from '../domain/diagnosis';
 import type { RunbookConfig } from '../domain/runbook-config';
 import { createSlackClient } from '../activities/slack';
-import { startArgoSim, type ArgoSim } from '../sim/argocd';
+import { posix } from 'node:path';
+import { startArgoSim, type ArgoSim, type ArgoSimSource } from '../sim/argocd';
 import { GitHubSim } from '../sim/github';
 import { kubeconfigFor, startKubeSim, type KubeEndpoint, type KubeSim } from '../sim/kube-api';
 import { loadScenario, type Scenario } from '../sim/scenario';
@@ -32,6 +33,12 @@ export interface SimEnvironmentOptions {
   adjustRunbook?: (runbook: RunbookConfig) => RunbookConfig;
   /** What Git holds, when it should differ from the live cluster (drift); default: as deployed. */
   git?: { replicas?: number; kafkaBootstrap?: string };
+  /**
+   * Where the Argo CD application reads its manifests; default one source: the runbook's repository,
+   * the directory of its deployment manifest, its base branch (what the application of a correct
+   * runbook reads).
+   */
+  argoSources?: ArgoSimSource[];
   /** Verification poll interval (default 250 ms: the simulators answer at once). */
   verifyPollIntervalMs?: number;
   /** The Temporal Web UI the worker links to. */
@@ -40,13 +47,15 @@ export interface SimEnvironmentOptions {
   extraRunbooks?: RunbookConfig[];
   /** Client settings of the activities (see {@link SimClientOptions}). */
   clients?: SimClientOptions;
+  /** A Prometheus for the runbook's status check (a real one in tests); none: that check cannot be made. */
+  prometheusUrl?: string;
 }
 
 /** How the activities' clients behave against the simulators. */
 export interface SimClientOptions {
   /** Milliseconds per second of GitHub back-off (retry-after, 5xx); default 10. */
   githubRetryAfterBaseValue?: number;
-  /** Per-request deadline of every client (GitHub, Argo CD, Slack); default 5 s. */
+  /** Per-request deadline of every client (Kubernetes, GitHub, Argo CD, Slack); default 5 s. */
   requestTimeoutMs?: number;
 }
 
@@ -64,6 +73,7 @@ export interface SimActivityOptions {
   decisionKey: string;
   verifyPollIntervalMs?: number;
   clients?: SimClientOptions;
+  prometheusUrl?: string;
 }
 
 /** The production activities with real clients pointed at the GitOps simulators and at `kubeConfig`. */
@@ -74,6 +84,7 @@ function activitiesFor(kubeConfig: KubeConfig, endpoints: Omit<SimEndpoints, 'ku
     temporalUiUrl: options.temporalUiUrl,
     decisionKey: options.decisionKey,
     kubeConfig,
+    kubeRequestTimeoutMs: timeoutMs,
     github: {
       octokit: createOctokit({
         baseUrl: endpoints.github.url,
@@ -86,6 +97,7 @@ function activitiesFor(kubeConfig: KubeConfig, endpoints: Omit<SimEndpoints, 'ku
     argo: { baseUrl: endpoints.argo.url, token: endpoints.argo.token, pollIntervalMs: 100, requestTimeoutMs: timeoutMs },
     slack: { client: createSlackClient({ token: endpoints.slack.token, apiUrl: endpoints.slack.apiUrl, timeoutMs }) },
     verifyPollIntervalMs: options.verifyPollIntervalMs ?? 250,
+    ...(options.prometheusUrl ? { prometheus: { baseUrl: options.prometheusUrl, requestTimeoutMs: timeoutMs } } : {}),
   });
 }
 
@@ -136,12 +148,16 @@ export async function startGitOpsSystems(options: {
   runbook: RunbookConfig;
   live: { replicas: number; restartedAt: string | null };
   git?: SimEnvironmentOptions['git'];
+  argoSources?: ArgoSimSource[];
   cluster: GitOpsCluster;
   /** The Temporal Web UI the worker links to. */
   temporalUiUrl?: string;
   /** More runbooks the worker loads besides this one. */
   extraRunbooks?: RunbookConfig[];
   clients?: SimClientOptions;
+  prometheusUrl?: string;
+  /** The repository's files (the scenario's `gitops.files`); default: the torghut-ws tree. */
+  files?: Record<string, string>;
 }): Promise<GitOpsSystems> {
   const { runbook, cluster } = options;
   const tokens = {
@@ -157,6 +173,7 @@ export async function startGitOpsSystems(options: {
     replicas: options.git?.replicas ?? options.live.replicas,
     restartedAt: options.live.restartedAt,
     ...(options.git?.kafkaBootstrap ? { kafkaBootstrap: options.git.kafkaBootstrap } : {}),
+    ...(options.files ? { files: options.files } : {}),
   });
 
   const applyFromGit = async () => {
@@ -170,6 +187,16 @@ export async function startGitOpsSystems(options: {
     applications: [
       {
         name: runbook.argo?.application ?? 'torghut',
+        ...(options.argoSources && options.argoSources.length > 1
+          ? { sources: options.argoSources }
+          : {
+              source: options.argoSources?.[0] ?? {
+                repoURL: `https://github.com/${runbook.gitops.owner}/${runbook.gitops.repo}.git`,
+                path: posix.dirname(runbook.gitops.deploymentPath),
+                targetRevision: runbook.gitops.baseBranch,
+              },
+            }),
+        destinationNamespace: runbook.target.namespace,
         async readDesired() {
           const manifest = await github.fileAt(runbook.gitops.baseBranch, runbook.gitops.deploymentPath);
           const revision = await github.branchSha(runbook.gitops.baseBranch);
@@ -182,7 +209,12 @@ export async function startGitOpsSystems(options: {
     ],
   });
 
-  const slack = await startSlackSim({ token: tokens.slack });
+  // The runbook's channel exists in the simulated workspace beside the default #torghut-oncall.
+  const runbookChannel = runbook.slack?.channel?.replace(/^#/, '');
+  const slack = await startSlackSim({
+    token: tokens.slack,
+    ...(runbookChannel && runbookChannel !== 'torghut-oncall' ? { channels: { 'torghut-oncall': 'C0TORGHUT1', [runbookChannel]: `C0${createHash('sha256').update(runbookChannel).digest('hex').slice(0, 8).toUpperCase()}` } } : {}),
+  });
 
   if (!runbook.argo?.enabled) github.onMerge(() => applyFromGit());
 
@@ -197,7 +229,7 @@ export async function startGitOpsSystems(options: {
       activitiesFor(
         kubeConfig,
         { github: { url: github.url, token: tokens.github }, argo: { url: argo.url, token: tokens.argo }, slack: { apiUrl: slack.apiUrl, token: tokens.slack } },
-        { runbooks: [runbook, ...(options.extraRunbooks ?? [])], temporalUiUrl: options.temporalUiUrl, decisionKey, verifyPollIntervalMs, clients: options.clients },
+        { runbooks: [runbook, ...(options.extraRunbooks ?? [])], temporalUiUrl: options.temporalUiUrl, decisionKey, verifyPollIntervalMs, clients: options.clients, prometheusUrl: options.prometheusUrl },
       ),
     close: async () => {
       await Promise.allSettled([github.close(), argo.close(), slack.close()]);
@@ -218,9 +250,12 @@ export async function startSimEnvironment(options: SimEnvironmentOptions): Promi
     runbook,
     live: { replicas: live.replicas, restartedAt: live.templateAnnotations[RESTARTED_AT_ANNOTATION] ?? null },
     git: options.git,
+    argoSources: options.argoSources,
     temporalUiUrl: options.temporalUiUrl,
     extraRunbooks: options.extraRunbooks,
     clients: options.clients,
+    prometheusUrl: options.prometheusUrl,
+    ...(scenario.gitops ? { files: scenario.gitops.files } : {}),
     cluster: {
       apply: (manifest) => kube.applyDeployment(parse(manifest) as object),
       health: () => {

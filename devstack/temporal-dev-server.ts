@@ -84,7 +84,24 @@ export interface DevServer {
 }
 
 /** Starts `temporal server start-dev` and resolves once it answers gRPC. */
+/**
+ * Starts a dev server. The free ports it picks can be taken by another process (an outbound
+ * connection's ephemeral port) before the server binds them; when the caller chose no port, such a
+ * start is tried again on fresh ports, up to three times.
+ */
 export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
+  const portsChosenHere = options.port === undefined && (options.headless || options.uiPort === undefined);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startDevServerOnce(options);
+    } catch (err) {
+      const portTaken = err instanceof Error && /address already in use/.test(err.message);
+      if (!portsChosenHere || !portTaken || attempt >= 3) throw err;
+    }
+  }
+}
+
+async function startDevServerOnce(options: DevServerOptions): Promise<DevServer> {
   const cli = ensureTemporalCli();
   const port = options.port ?? (await freePort());
   const uiPort = options.headless ? undefined : (options.uiPort ?? (await freePort()));

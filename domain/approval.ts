@@ -4,6 +4,7 @@
  * once the worker has read the caller's identity from the history.
  */
 import type { FailureClass, Procedure } from './classification';
+import type { FailureKnowledge, ProcedureSpec, RestartPolicy } from './failure-knowledge';
 import type { DecisionChannel, DecisionInput, DecisionStep } from './decision';
 import type { Phase } from './incident';
 import type { RunbookConfig } from './runbook-config';
@@ -13,11 +14,41 @@ export interface DecisionContext {
   /** The incident run that waits: a decision must name it. */
   runId: string;
   classification: { class: FailureClass; procedure: Procedure | null } | null;
-  runbook: Pick<RunbookConfig, 'id' | 'approvers' | 'emergency' | 'approval'>;
+  runbook: Pick<RunbookConfig, 'id' | 'approvers' | 'emergency' | 'approval' | 'failures'>;
 }
 
-/** The human step an approver must confirm before a restart, or null when none (procedure A). */
-export function prerequisiteFor(cls: FailureClass | null | undefined, procedure: Procedure | null): string | null {
+/** The procedure of a class, as the workflow routes on it: the engine's verdicts have none. */
+export function procedureOf(knowledge: FailureKnowledge | undefined, cls: FailureClass): ProcedureSpec | null {
+  if (cls === 'healthy') return null;
+  return knowledge?.classes[cls]?.procedure ?? null;
+}
+
+type Classified = { class: FailureClass; procedure: Procedure | null } | null | undefined;
+
+/**
+ * Whether the classified failure may be restarted, from the runbook's failure knowledge. A runbook
+ * snapshot taken before runbooks declared their failures (an incident in flight across the upgrade)
+ * follows the rules of then: no procedure, no restart.
+ */
+export function restartPolicyOf(runbook: Pick<RunbookConfig, 'failures'>, classification: Classified): RestartPolicy {
+  if (!classification) return 'forbidden';
+  if (!runbook.failures) return classification.procedure === null ? 'forbidden' : classification.procedure === 'A' ? 'allowed' : 'needs-prerequisite';
+  return procedureOf(runbook.failures, classification.class)?.restart ?? 'forbidden';
+}
+
+/**
+ * The human step an approver must confirm before a restart, or null when none: the prerequisite
+ * of the class's procedure in the runbook (torghut-ws: procedures B and C). A runbook snapshot
+ * without failure knowledge follows the rules of then ({@link legacyPrerequisiteFor}).
+ */
+export function prerequisiteFor(runbook: Pick<RunbookConfig, 'failures'>, classification: Classified): string | null {
+  if (!runbook.failures) return legacyPrerequisiteFor(classification?.class, classification?.procedure ?? null);
+  const procedure = classification ? procedureOf(runbook.failures, classification.class) : null;
+  return procedure?.restart === 'needs-prerequisite' ? (procedure.prerequisite ?? null) : null;
+}
+
+/** torghut-ws's prerequisites as they were written in TypeScript, for runbook snapshots without `failures`. */
+export function legacyPrerequisiteFor(cls: FailureClass | null | undefined, procedure: Procedure | null): string | null {
   if (procedure === 'B') return 'the Alpaca credentials were rotated through SealedSecrets (sealed-secrets.yaml) and synced by Argo CD';
   if (procedure !== 'C') return null;
   switch (cls) {
@@ -70,7 +101,7 @@ export function decisionRefusal(
   if (decision === 'reject') return null;
   if (step === 'restart') {
     const procedure = ctx.classification?.procedure ?? null;
-    const prerequisite = prerequisiteFor(ctx.classification?.class, procedure);
+    const prerequisite = prerequisiteFor(ctx.runbook, ctx.classification);
     if (prerequisite && input.prerequisiteConfirmed !== true) {
       return `procedure ${procedure} needs the human prerequisite confirmed first (prerequisiteConfirmed: true): ${prerequisite}`;
     }

@@ -86,6 +86,9 @@ export function boundStringMap(
   return out;
 }
 
+/** The most deliveries one signal may stand for (a bound on what a forged signal can claim). */
+const MAX_REPEATS = 100_000;
+
 const optionalField = (value: unknown): string | undefined =>
   typeof value === 'string' ? clip(value, STATE_BOUNDS.alertFieldBytes) : undefined;
 
@@ -112,6 +115,7 @@ export function boundAlert(alert: unknown): AlertInfo {
     const value = optionalField(a[field]);
     if (value !== undefined) out[field] = value;
   }
+  if (typeof a.repeats === 'number' && Number.isSafeInteger(a.repeats) && a.repeats > 1 && a.repeats <= MAX_REPEATS) out.repeats = a.repeats;
   return out;
 }
 

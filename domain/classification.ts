@@ -1,22 +1,18 @@
 /** The classifier's vocabulary: failure classes, runbook procedures, and the conclusion it returns. */
 
-/** The `error_class` values the forwarder documents for its /readyz 503 body (runbook). */
-export const READINESS_ERROR_CLASSES = [
-  'alpaca_406_second_connection',
-  'alpaca_auth',
-  'kafka_auth',
-  'kafka_metadata',
-  'kafka_produce',
-  'unknown',
-] as const;
-export type ReadinessErrorClass = (typeof READINESS_ERROR_CLASSES)[number];
+/**
+ * A failure class: one of the runbook's (`failures.classes`), or one of the engine's own verdicts —
+ * `healthy` (readiness 2xx) and `unknown` (nothing conclusive). A string, not a union: a second
+ * runbook declares classes of its own.
+ */
+export type FailureClass = string;
 
-/** Everything the classifier can conclude: a readiness class, or healthy. */
-export const FAILURE_CLASSES = [...READINESS_ERROR_CLASSES, 'healthy'] as const;
-export type FailureClass = (typeof FAILURE_CLASSES)[number];
+/** The engine's own verdicts, whatever the runbook declares. */
+export const HEALTHY = 'healthy';
+export const UNKNOWN = 'unknown';
 
-/** Runbook procedure: A = 406 restart, B = Alpaca credentials, C = Kafka auth/ACL/bootstrap. */
-export type Procedure = 'A' | 'B' | 'C';
+/** A runbook procedure's id (torghut-ws: A = 406 restart, B = Alpaca credentials, C = Kafka auth/ACL/bootstrap). */
+export type Procedure = string;
 
 export type EvidenceSource = 'readyz' | 'logs' | 'deployment' | 'pods' | 'events' | 'kafkaUser' | 'gitops';
 
@@ -40,26 +36,12 @@ export interface Classification {
   notes: string[];
 }
 
-export function procedureFor(cls: FailureClass): Procedure | null {
-  switch (cls) {
-    case 'alpaca_406_second_connection':
-      return 'A';
-    case 'alpaca_auth':
-      return 'B';
-    case 'kafka_auth':
-    case 'kafka_metadata':
-    case 'kafka_produce':
-      return 'C';
-    case 'unknown':
-    case 'healthy':
-      return null;
-  }
-}
-
 /** What the classifier reads. Pure data, so the same rules run in an activity, the CLI and tests. */
 export interface ClassifierInput {
-  /** The `/readyz` probe of the pod under suspicion; null/absent when it was not probed. */
+  /** The readiness probe of the pod under suspicion; null/absent when it was not probed. */
   readiness?: { status: number | null; body?: string } | null;
+  /** The readiness path, as evidence and notes name it (default `/readyz`). */
+  readinessPath?: string;
   /** Recent log lines of the forwarder (any format: plain, JSON lines, stack traces). */
   logLines: readonly string[];
   /** `spec.replicas` of the live Deployment, when known. */
@@ -72,4 +54,9 @@ export interface ClassifierInput {
   extraNotes?: readonly string[];
   /** Names for the action text; generic wording when absent. */
   target?: { deployment?: string; kafkaUser?: string };
+  /**
+   * Where `logLines` came from, when they are not the whole log the pod was asked for: how many lines
+   * were read and how many of those (the most recent) were scanned. Default: `logLines` is all of it.
+   */
+  logWindow?: { readLines: number; scannedLines: number; tailLimited?: boolean };
 }

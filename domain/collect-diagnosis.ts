@@ -65,11 +65,11 @@ export function diagnosisTarget(runbook: Pick<RunbookConfig, 'target' | 'diagnos
  * source is the field it is stored in, and a prefix such as `kafkaCredentials: the …` reads to the
  * redaction rules as a credential followed by its value.
  */
-async function settle<T>(promise: Promise<T>): Promise<SourceResult<T>> {
+async function settleWith<T>(promise: Promise<T>, reasonOf: (err: unknown) => string): Promise<SourceResult<T>> {
   try {
     return { ok: true, value: await promise };
   } catch (err) {
-    return { ok: false, error: failureMessage(err) };
+    return { ok: false, error: reasonOf(err) };
   }
 }
 
@@ -80,10 +80,22 @@ function failureMessage(err: unknown): string {
   return current instanceof Error ? current.message : String(current);
 }
 
+export interface CollectOptions {
+  /**
+   * Why a source failed, as recorded in the diagnosis. Default: the innermost message (what the
+   * first incidents recorded); the workflow passes the failure whole — operation, HTTP status, type,
+   * attempt and why retries stopped — so on-call reads which call failed and how often it was tried.
+   */
+  reasonOf?: (err: unknown) => string;
+}
+
 export async function collectDiagnosis(
   sources: DiagnosisSources,
   runbook: Pick<RunbookConfig, 'target' | 'diagnosis' | 'gitops'>,
+  options: CollectOptions = {},
 ): Promise<Diagnosis> {
+  const reasonOf = options.reasonOf ?? failureMessage;
+  const settle = <T>(promise: Promise<T>) => settleWith(promise, reasonOf);
   const target = diagnosisTarget(runbook);
   const { gitops } = runbook;
   const notConfigured = Promise.resolve<SourceResult<KafkaCredentials>>({ ok: false, error: 'no kafkaUser in the runbook' });

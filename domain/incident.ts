@@ -6,9 +6,11 @@
  * loaded. A decision carries who it is for and which run and step it is meant for; the channel it
  * came through and the caller's identity are established by the worker, never taken from the sender.
  */
+import type { ArgoOwnership } from './argo-ownership';
 import type { Classification } from './classification';
 import type { DecisionRecord, RefusalRecord } from './decision';
 import type { Diagnosis } from './diagnosis';
+import type { PrerequisiteEvidence } from './prerequisite-evidence';
 import type { RunbookConfig } from './runbook-config';
 
 export const OUTCOMES = [
@@ -45,6 +47,17 @@ export interface AlertInfo {
   labels: Record<string, string>;
   annotations?: Record<string, string>;
   generatorURL?: string;
+  /**
+   * How many deliveries of this alert the signal stands for (the ingress coalesces Alertmanager's
+   * re-sends of one alert that arrive while a call for the target is in flight); absent: one.
+   */
+  repeats?: number;
+}
+
+/** An alert's identity across Alertmanager's re-sends: its fingerprint, else its labels. */
+export function alertKey(alert: AlertInfo): string {
+  if (alert.fingerprint) return `fp:${alert.fingerprint}`;
+  return `labels:${JSON.stringify(Object.entries(alert.labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))}`;
 }
 
 export interface IncidentTrigger {
@@ -52,6 +65,11 @@ export interface IncidentTrigger {
   /** Who started it by hand (CLI), when not an alert. */
   by?: string;
   alert?: AlertInfo;
+  /**
+   * Set on an incident opened from a closed one that was holding its alert's re-sends (the run it
+   * continues): why this alert is a new incident rather than one more re-send.
+   */
+  reopened?: string;
 }
 
 /**
@@ -101,6 +119,23 @@ export interface VerificationRecord {
   unchecked?: string[];
   /** The new diagnosis' class when verification failed. */
   rediagnosedClass?: string;
+  /**
+   * The runbook's checks after the rollout and readiness, each with its evidence: the new pods
+   * staying Ready without restarts (`stability`), its PromQL status check (`status`).
+   */
+  checks?: RecoveryCheck[];
+  /** Which check failed, when one did: `rollout` (rollout or readiness), `stability` or `status`. */
+  failedCheck?: 'rollout' | 'stability' | 'status';
+}
+
+export interface RecoveryCheck {
+  name: 'stability' | 'status';
+  /** passed, failed, or could not be made (no Prometheus configured). */
+  result: 'passed' | 'failed' | 'unchecked';
+  /** What was watched or asked: "Ready without restarts for 2 minutes", the PromQL expression. */
+  what: string;
+  detail: string;
+  checkedAt: string;
 }
 
 export interface PhaseTiming {
@@ -154,11 +189,15 @@ export interface IncidentState {
   classification: Classification | null;
   /** What the approver is asked to confirm before approving, if anything. */
   prerequisite: string | null;
+  /** Evidence for that prerequisite (procedures B and C), gathered before asking; absent otherwise. */
+  prerequisiteEvidence?: PrerequisiteEvidence;
   decision: DecisionRecord | null;
   refusals: RefusalRecord[];
   /** Refusals not kept in `refusals` (beyond its cap): counted, never silently dropped. */
   refusalsDropped: number;
   preflights: PreflightRecord[];
+  /** Whether Argo CD applies the file the restart PR changes, checked before the PR (absent: not reached, or an older incident). */
+  argoOwnership?: ArgoOwnership;
   restart: RestartRecord | null;
   pullRequest: PullRequestRecord | null;
   argoSync: {
@@ -183,10 +222,29 @@ export interface IncidentState {
   timings: Record<string, PhaseTiming>;
   /** The Slack message that mirrors this incident, when the runbook has a channel. */
   slack?: { channel: string; ts: string } | null;
+  /**
+   * After a close that changed nothing (needs-human, healthy-no-action), the run stays to hold
+   * Alertmanager's re-sends of the same alert (counted here, one Slack reply) until `until`, the
+   * alert resolving, or a change (workflows/incident/hold.ts).
+   */
+  resends?: ResendHold;
+  /** Where the incident report was posted at close (a PR comment, a Slack thread reply). */
+  report?: { comment: { id: number; url: string } | null; slackReply: { channel: string; ts: string } | null };
   notes: string[];
   /** Notes not kept (beyond the cap). */
   notesDropped: number;
   error?: string;
+}
+
+export interface ResendHold {
+  until: string;
+  /** Deliveries of the incident's alerts after the close, attached here instead of opening incidents. */
+  count: number;
+  lastAt?: string;
+  /** The Slack thread reply that says so (posted at the first re-send). */
+  reply?: { channel: string; ts: string } | null;
+  /** How the hold ended: the window passed, the alert resolved, or a new incident opened. */
+  ended?: { at: string; why: 'window' | 'resolved' | 'new-incident'; detail?: string };
 }
 
 /** The Kubernetes object an incident remediates; one open incident per target, whatever the runbook. */

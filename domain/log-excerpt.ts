@@ -2,7 +2,8 @@
  * The bounded excerpt of a log tail that the incident keeps. A tail may be a megabyte of control
  * bytes and escaped JSON (several megabytes once JSON-encoded); the incident needs only what the
  * classifier reads and what a human wants to see. So the log activity keeps, within a byte budget:
- * first a few of the most recent lines of every failure class the tail shows (so no class is
+ * first a few of the most recent lines of every failure class the tail shows (by the runbook's
+ * signatures) (so no class is
  * crowded out by another's flood), then the other signature lines, newest first, then the newest
  * lines; each line clipped; the result in the tail's own order. The classifier scans the same
  * window (the last EVIDENCE_LIMITS.scanLines lines), so its verdict on the excerpt is the same as on
@@ -10,6 +11,7 @@
  */
 import { EVIDENCE_LIMITS, logLineClass } from './classify';
 import { clip, jsonStringBytes } from './bounds';
+import type { FailureKnowledge } from './failure-knowledge';
 
 export const LOG_EXCERPT_LIMITS = {
   /** JSON-encoded bytes of all kept lines together. */
@@ -32,11 +34,11 @@ export interface LogExcerpt {
   omittedLines: number;
 }
 
-export function logExcerpt(all: readonly string[], limits: typeof LOG_EXCERPT_LIMITS = LOG_EXCERPT_LIMITS): LogExcerpt {
+export function logExcerpt(knowledge: FailureKnowledge, all: readonly string[], limits: typeof LOG_EXCERPT_LIMITS = LOG_EXCERPT_LIMITS): LogExcerpt {
   const offset = Math.max(0, all.length - EVIDENCE_LIMITS.scanLines);
   const window = all.slice(offset);
   const clipped = window.map((line) => clip(String(line), limits.lineBytes));
-  const classes = clipped.map((line) => logLineClass(line));
+  const classes = clipped.map((line) => logLineClass(knowledge, line));
   const chosen = new Set<number>();
   let used = 0;
   const take = (index: number): boolean => {

@@ -1,36 +1,48 @@
 /**
- * Reading the forwarder's `/readyz` answer. The body is untrusted input: it is parsed with a schema
- * that tolerates extra fields, and every outcome — ready, not ready, no answer, garbage — is a value,
- * never an exception, so the classifier can fall back to logs whenever the body does not help.
+ * Reading a service's readiness answer. The body is untrusted input: it is parsed with a schema that
+ * tolerates extra fields, and every outcome — ready, not ready, no answer, garbage — is a value,
+ * never an exception, so the classifier can fall back to logs whenever the body does not help. Where
+ * the body names its class and gates is the runbook's (`failures.readiness`): torghut-ws answers
+ * `{"error_class": "kafka_auth", "gates": {"kafka": false}}`, another service may nest it elsewhere.
  *
  * Readiness follows the kubelet: an HTTP status from 200 to 399 is Ready whatever the body says.
- * When the status is unknown (a body pasted into the CLI), the body alone decides: no `error_class`
- * and every reported gate true (or `status` "ok"/"ready") is Ready.
+ * When the status is unknown (a body pasted into the CLI), the body alone decides: no class and every
+ * reported gate true (or `status` "ok"/"ready") is Ready.
  */
 import { z } from 'zod';
-import { READINESS_ERROR_CLASSES, type ReadinessErrorClass } from './classification';
+import type { FailureKnowledge } from './failure-knowledge';
 
-export { READINESS_ERROR_CLASSES, type ReadinessErrorClass };
-
-export const readinessGatesSchema = z.looseObject({
-  alpaca_ws: z.boolean().optional(),
-  kafka: z.boolean().optional(),
-  trade_updates: z.boolean().optional(),
-});
-
-export const readinessBodySchema = z.looseObject({
-  status: z.string().optional(),
-  /** Any string is accepted here; an unrecognised one is read as `unknown` with a note. */
-  error_class: z.string().nullish(),
-  gates: readinessGatesSchema.optional(),
-});
-export type ReadinessBody = z.infer<typeof readinessBodySchema>;
-
-export interface ReadinessGates {
-  alpaca_ws?: boolean;
-  kafka?: boolean;
-  trade_updates?: boolean;
+/**
+ * What a runbook says about its readiness body: where the class is named (a dotted path), where
+ * the boolean gates are and which gates count, and the class each documented value stands for.
+ */
+export interface ReadinessView {
+  classField: string;
+  gatesField: string;
+  /** Declared gates, in order. */
+  gates: readonly string[];
+  /** Documented values of the class field (lower case) → the runbook's class. */
+  classes: ReadonlyMap<string, string>;
 }
+
+const views = new WeakMap<FailureKnowledge, ReadinessView>();
+
+/** The readiness view of a runbook's failure knowledge (computed once per knowledge object). */
+export function readinessViewOf(knowledge: FailureKnowledge): ReadinessView {
+  let view = views.get(knowledge);
+  if (!view) {
+    view = {
+      classField: knowledge.readiness.classField,
+      gatesField: knowledge.readiness.gatesField,
+      gates: Object.keys(knowledge.readiness.gates),
+      classes: new Map(Object.entries(knowledge.classes).map(([cls, spec]) => [(spec.readiness ?? cls).toLowerCase(), cls])),
+    };
+    views.set(knowledge, view);
+  }
+  return view;
+}
+
+export type ReadinessGates = Record<string, boolean>;
 
 export type ReadinessReading =
   | { kind: 'ready'; httpStatus: number | null; gates?: ReadinessGates }
@@ -38,9 +50,9 @@ export type ReadinessReading =
       kind: 'not-ready';
       httpStatus: number | null;
       /** The documented class, `unknown` for an unrecognised one, null when the body names none. */
-      errorClass: ReadinessErrorClass | null;
+      errorClass: string | null;
       gates: ReadinessGates;
-      /** The body's `error_class` as sent (capped) when it was not a documented class. */
+      /** The body's class as sent (capped) when it was not a documented class. */
       rawClass?: string;
       /** Why `errorClass` is `unknown` although the body named a class. */
       note?: string;
@@ -59,22 +71,69 @@ function normaliseStatus(status: number | null): number | null {
   return typeof status === 'number' && Number.isInteger(status) && status >= 100 && status <= 599 ? status : null;
 }
 
-function gatesOf(body: ReadinessBody): ReadinessGates {
-  const gates: ReadinessGates = {};
-  const source = body.gates;
-  if (source?.alpaca_ws !== undefined) gates.alpaca_ws = source.alpaca_ws;
-  if (source?.kafka !== undefined) gates.kafka = source.kafka;
-  if (source?.trade_updates !== undefined) gates.trade_updates = source.trade_updates;
-  return gates;
+/** The fields the body is read for: `status`, the class field and the gates, each optional. */
+interface ReadinessBody {
+  status?: string;
+  errorClass?: string | null;
+  gates: ReadinessGates;
 }
 
-function isDocumentedClass(value: string): value is ReadinessErrorClass {
-  return (READINESS_ERROR_CLASSES as readonly string[]).includes(value);
+type Tree = { [key: string]: Tree | z.ZodType };
+
+function put(tree: Tree, path: string, leaf: z.ZodType): void {
+  const keys = path.split('.');
+  let node = tree;
+  keys.slice(0, -1).forEach((key) => {
+    const next = node[key];
+    const child: Tree = next && !(next instanceof z.ZodType) ? next : {};
+    node[key] = child;
+    node = child;
+  });
+  node[keys[keys.length - 1]!] = leaf;
+}
+
+function schemaOf(tree: Tree): z.ZodType {
+  return z.looseObject(Object.fromEntries(Object.entries(tree).map(([k, v]) => [k, v instanceof z.ZodType ? v : schemaOf(v).optional()])));
+}
+
+const schemas = new WeakMap<ReadinessView, z.ZodType>();
+
+/** Tolerates extra fields; the known ones must have their types (a string class, boolean gates). */
+function bodySchema(view: ReadinessView): z.ZodType {
+  let schema = schemas.get(view);
+  if (!schema) {
+    const tree: Tree = {};
+    put(tree, 'status', z.string().optional());
+    put(tree, view.classField, z.string().nullish());
+    put(tree, view.gatesField, z.looseObject(Object.fromEntries(view.gates.map((g) => [g, z.boolean().optional()]))).optional());
+    schema = schemaOf(tree);
+    schemas.set(view, schema);
+  }
+  return schema;
+}
+
+function fieldAt(value: unknown, path: string): unknown {
+  let node = value;
+  for (const key of path.split('.')) {
+    if (node === null || typeof node !== 'object' || !Object.hasOwn(node, key)) return undefined;
+    node = (node as Record<string, unknown>)[key];
+  }
+  return node;
+}
+
+function gatesOf(json: unknown, view: ReadinessView): ReadinessGates {
+  const gates: ReadinessGates = {};
+  const source = fieldAt(json, view.gatesField);
+  for (const gate of view.gates) {
+    const value = fieldAt(source, gate);
+    if (typeof value === 'boolean') gates[gate] = value;
+  }
+  return gates;
 }
 
 type BodyParse = { ok: true; body: ReadinessBody } | { ok: false; reason: string };
 
-function parseBody(text: string): BodyParse {
+function parseBody(text: string, view: ReadinessView): BodyParse {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -85,7 +144,7 @@ function parseBody(text: string): BodyParse {
   if (json === null || typeof json !== 'object' || Array.isArray(json)) {
     return { ok: false, reason: `body is JSON but not an object (${Array.isArray(json) ? 'array' : json === null ? 'null' : typeof json})` };
   }
-  const parsed = readinessBodySchema.safeParse(json);
+  const parsed = bodySchema(view).safeParse(json);
   if (!parsed.success) {
     const issues = parsed.error.issues
       .slice(0, 3)
@@ -93,12 +152,14 @@ function parseBody(text: string): BodyParse {
       .join('; ');
     return { ok: false, reason: `body does not match the readiness schema (${issues})` };
   }
-  return { ok: true, body: parsed.data };
+  const status = fieldAt(json, 'status');
+  const errorClass = fieldAt(json, view.classField) as string | null | undefined;
+  return { ok: true, body: { ...(typeof status === 'string' ? { status } : {}), errorClass, gates: gatesOf(json, view) } };
 }
 
 /** True when a body read without an HTTP status says the forwarder can make progress. */
 function bodySaysReady(body: ReadinessBody, gates: ReadinessGates): boolean {
-  if (body.error_class) return false;
+  if (body.errorClass) return false;
   const values = Object.values(gates);
   if (values.includes(false)) return false;
   if (values.length > 0) return true;
@@ -109,13 +170,13 @@ function bodySaysReady(body: ReadinessBody, gates: ReadinessGates): boolean {
  * Read a `/readyz` answer: `httpStatus` null when the probe could not reach the pod (or the status is
  * not known), `body` undefined when there was none. Never throws.
  */
-export function parseReadiness(httpStatus: number | null, body: string | undefined): ReadinessReading {
+export function parseReadiness(httpStatus: number | null, body: string | undefined, view: ReadinessView): ReadinessReading {
   const status = normaliseStatus(httpStatus);
   const text = typeof body === 'string' ? body.replace(/^\uFEFF/, '').trim() : '';
 
   if (isReadyStatus(status)) {
-    const parsed = text ? parseBody(text) : undefined;
-    return parsed?.ok ? { kind: 'ready', httpStatus: status, gates: gatesOf(parsed.body) } : { kind: 'ready', httpStatus: status };
+    const parsed = text ? parseBody(text, view) : undefined;
+    return parsed?.ok ? { kind: 'ready', httpStatus: status, gates: parsed.body.gates } : { kind: 'ready', httpStatus: status };
   }
   if (!text) {
     return {
@@ -125,16 +186,17 @@ export function parseReadiness(httpStatus: number | null, body: string | undefin
     };
   }
 
-  const parsed = parseBody(text);
+  const parsed = parseBody(text, view);
   if (!parsed.ok) return { kind: 'malformed', httpStatus: status, reason: status === null ? parsed.reason : `HTTP ${status}: ${parsed.reason}` };
 
-  const gates = gatesOf(parsed.body);
+  const gates = parsed.body.gates;
   if (status === null && bodySaysReady(parsed.body, gates)) return { kind: 'ready', httpStatus: null, gates };
 
-  const raw = parsed.body.error_class?.trim().toLowerCase();
+  const raw = parsed.body.errorClass?.trim().toLowerCase();
   if (!raw) return { kind: 'not-ready', httpStatus: status, errorClass: null, gates };
-  if (isDocumentedClass(raw)) return { kind: 'not-ready', httpStatus: status, errorClass: raw, gates };
-  const sent = parsed.body.error_class?.trim() ?? raw;
+  const documented = view.classes.get(raw);
+  if (documented) return { kind: 'not-ready', httpStatus: status, errorClass: documented, gates };
+  const sent = parsed.body.errorClass?.trim() ?? raw;
   const rawClass = sent.length > RAW_CLASS_MAX ? `${sent.slice(0, RAW_CLASS_MAX)}…` : sent;
   return {
     kind: 'not-ready',
@@ -142,6 +204,6 @@ export function parseReadiness(httpStatus: number | null, body: string | undefin
     errorClass: 'unknown',
     gates,
     rawClass,
-    note: `/readyz error_class "${rawClass}" is not a documented class; read as unknown`,
+    note: `${view.classField} "${rawClass}" is not a documented class; read as unknown`,
   };
 }

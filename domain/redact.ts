@@ -32,8 +32,10 @@
  * body quoting evidence) never masks the lines after it. {@link redact} treats a multi-line text
  * the same way, line by line.
  *
- * Rules run in a fixed order, each on the output of the previous one, and redacting twice gives the
- * same text as redacting once.
+ * Rules run in a fixed order, each on the output of the previous one; a line whose shaped tokens
+ * were masked is scanned again (a credential name glued to a token shows only then), and a PEM block
+ * inside a quoted value is masked with the rest of that value. Redacting twice gives the same text
+ * as redacting once: test/fuzz/redaction.test.ts checks it on generated secrets and hostile text.
  */
 export const REDACTED = '[REDACTED]';
 
@@ -41,6 +43,9 @@ export const REDACTED = '[REDACTED]';
 export const MAX_QUOTE_CONTINUATION = 3;
 /** Further lines a PEM private key may continue over before its END line. */
 export const MAX_PEM_LINES = 200;
+
+/** Extra scans of a line after its shaped tokens were masked (see {@link redactFresh}). */
+const MAX_RESCANS = 3;
 
 /** What a line leaves open for the next one. */
 type Carry =
@@ -131,16 +136,20 @@ function findQuoteEnd(text: string, from: number, quote: '"' | "'", k: number, i
   return { valueEnd: text.length, closeEnd: text.length, closed: false };
 }
 
-/** Values that are not secrets: Kafka's placeholder, nothing, or what we already masked. */
+/** Values that are not secrets: Kafka's placeholder, nothing, or what we already masked (once or more). */
 function isPlaceholder(value: string): boolean {
-  return value === '' || value === '[hidden]' || value === 'null' || value === REDACTED;
+  return value === '' || value === '[hidden]' || value === 'null' || (value.startsWith(REDACTED) && value.split(REDACTED).every((rest) => rest === ''));
 }
 
-/** An open value that only holds our mask, possibly cut by an excerpt (`[REDACTED]…`, `[REDAC…`). */
+/**
+ * An open value that only holds our masks, possibly cut by an excerpt (`[REDACTED]…`, `[REDAC…`,
+ * `[REDACTED][REDACTED]` where a PEM block followed the value).
+ */
 function isAlreadyMasked(content: string): boolean {
-  const rest = content.replace(/…$/, '');
+  let rest = content.replace(/…$/, '');
   if (rest === '') return content !== '';
-  return rest.length >= 2 && REDACTED.startsWith(rest);
+  while (rest.startsWith(REDACTED)) rest = rest.slice(REDACTED.length);
+  return rest === '' || (rest.length >= 2 && REDACTED.startsWith(rest));
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -282,13 +291,15 @@ const PEM_END = /-----END [A-Z ]*PRIVATE KEY-----/;
 /** Rules before the key = value scan: they keep their own names (Authorization, Cookie) and hosts. */
 const BEFORE_KEYS: Rule[] = [
   [URL_USERINFO, (m, head = '', rest = '') => maskUrlPassword(m, head, rest)],
-  // Authorization / Proxy-Authorization headers: keep the scheme, drop the credentials.
+  // Authorization / Proxy-Authorization headers: keep the scheme, drop the credentials. A value that
+  // already starts with our mask was masked before (a token, then a PEM block glued to it): kept, so
+  // redacting again changes nothing.
   [
-    /(authorization\\*["']?\s*[:=]\s*\\*["']?)(?:(bearer|basic|token|digest|negotiate)\s+)?[^\s"'\\,;)}]+/gi,
-    (_m, head = '', scheme) => `${head}${scheme ? `${scheme} ` : ''}${REDACTED}`,
+    /(authorization\\*["']?\s*[:=]\s*\\*["']?)(?:(bearer|basic|token|digest|negotiate)\s+)?([^\s"'\\,;)}]+)/gi,
+    (m, head = '', scheme, value = '') => (value.startsWith(REDACTED) ? m : `${head}${scheme ? `${scheme} ` : ''}${REDACTED}`),
   ],
   // Cookies carry session secrets.
-  [/((?:set-)?cookie\\*["']?\s*[:=]\s*)[^\r\n"\\]+/gi, (_m, head = '') => `${head}${REDACTED}`],
+  [/((?:set-)?cookie\\*["']?\s*[:=]\s*)([^\r\n"\\]+)/gi, (m, head = '', value = '') => (value.startsWith(REDACTED) ? m : `${head}${REDACTED}`)],
 ];
 
 /** Rules after it: secrets recognised by their shape, wherever they stand. */
@@ -327,15 +338,34 @@ function applyRules(text: string, rules: readonly Rule[]): string {
 function redactFresh(line: string): { text: string; carry: Carry } {
   const begin = PEM_BEGIN.exec(line);
   if (begin) {
-    const before = redactFresh(line.slice(0, begin.index)).text;
+    const head = redactFresh(line.slice(0, begin.index));
     const rest = line.slice(begin.index);
+    // Inside a quoted value left open (`password="…-----BEGIN`), the block belongs to that value:
+    // masked to its closing quote like any other part of it.
+    if (head.carry?.kind === 'quote') {
+      const inside = redactLine(rest, head.carry);
+      return { text: `${head.text}${inside.text}`, carry: inside.carry };
+    }
+    const before = head.text;
     const end = PEM_END.exec(rest);
     if (!end) return { text: `${before}${REDACTED}`, carry: { kind: 'pem', lines: 0 } };
     const after = redactFresh(rest.slice(end.index + end[0].length));
     return { text: `${before}${REDACTED}${after.text}`, carry: after.carry };
   }
   const keyed = maskKeyValues(applyRules(line, BEFORE_KEYS));
-  return { text: applyRules(keyed.text, AFTER_KEYS), carry: keyed.carry };
+  let text = applyRules(keyed.text, AFTER_KEYS);
+  let carry = keyed.carry;
+  // A token masked by its shape may uncover a credential name glued to it (`xapp-…0KAFKA_PASSWORD: x`
+  // is one 90-character word until the token is masked): scan again until nothing changes, so the
+  // value is masked now and a second redaction finds nothing more to do.
+  for (let round = 0; round < MAX_RESCANS; round++) {
+    const again = maskKeyValues(text);
+    const next = applyRules(again.text, AFTER_KEYS);
+    carry = carry ?? again.carry;
+    if (next === text) break;
+    text = next;
+  }
+  return { text, carry };
 }
 
 /** One line, given what the line before left open. */
@@ -372,4 +402,19 @@ export function redactLines(lines: readonly string[]): string[] {
 /** Replace every secret value in `text` with `[REDACTED]`, line by line as {@link redactLines}. Pure and idempotent. */
 export function redact(text: string): string {
   return redactLines(text.split('\n')).join('\n');
+}
+
+/**
+ * A map of names to values (alert labels and annotations) with every secret redacted: each value
+ * read as `name: value`, so a value under a credential name (`password`, `token`, …) is masked
+ * whole, and a secret inside any value (a pasted log line, a URL with userinfo) as in a log line.
+ */
+export function redactStringMap(map: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(map)) {
+    const key = redact(name);
+    const redacted = redact(`${name}: ${value}`);
+    out[key] = redacted.startsWith(`${key}: `) ? redacted.slice(key.length + 2) : REDACTED;
+  }
+  return out;
 }

@@ -2,6 +2,13 @@
  * The GitOps restart: bump `spec.template.metadata.annotations["kubectl.kubernetes.io/restartedAt"]` in a
  * Deployment manifest and reset `spec.replicas` when it drifted, changing nothing else.
  *
+ * The Deployment is found in its file by kind and name, as real GitOps repositories hold it: a file
+ * may carry several documents (a Service, the Deployment, comments between them). Every document is
+ * parsed with `parseAllDocuments`, whose node ranges are offsets into the whole file, so the edit
+ * lands in the right document and every other document keeps every byte. A file with no Deployment
+ * of that name, or two, is refused (ManifestError with `problem` 'not-found' / 'ambiguous'): guessing
+ * which one Argo CD applies is not the automation's call.
+ *
  * The manifest is read with the `yaml` Document API, which gives every node and its source range. Only
  * the bytes of the values that change are rewritten, and missing maps are inserted as new lines at the
  * indentation of their siblings; re-serialising the whole document (`doc.toString()`) would re-flow
@@ -12,17 +19,25 @@
  *
  * Pure: no I/O. Imported by the GitHub activities and by anything that wants to preview the change.
  */
-import { Document, isMap, isScalar, parseAllDocuments, parseDocument, Scalar } from 'yaml';
+import { Document, isMap, isScalar, parseAllDocuments, Scalar } from 'yaml';
 import type { Pair, YAMLMap } from 'yaml';
 import { RESTARTED_AT_ANNOTATION } from './diagnosis';
 
 export { RESTARTED_AT_ANNOTATION };
 
+/**
+ * What is wrong with a manifest: not valid YAML or not patchable ('invalid'), no document of the wanted
+ * kind and name ('not-found'), more than one ('ambiguous').
+ */
+export type ManifestProblem = 'invalid' | 'not-found' | 'ambiguous';
+
 /** The manifest (or an option) is not what a restart patch can work on; retrying will not help. */
 export class ManifestError extends Error {
   override name = 'ManifestError';
-  constructor(message: string, options?: { cause?: unknown }) {
+  readonly problem: ManifestProblem;
+  constructor(message: string, options?: { cause?: unknown; problem?: ManifestProblem }) {
     super(message, options);
+    this.problem = options?.problem ?? 'invalid';
   }
 }
 
@@ -31,6 +46,14 @@ export interface RestartPatchOptions {
   restartedAt: string;
   /** Reset `spec.replicas` to this when it differs. Unset leaves replicas alone. */
   expectedReplicas?: number;
+  /** `metadata.name` of the Deployment to patch; unset: the file's only Deployment. */
+  name?: string;
+}
+
+/** Which manifests a file read looks for (`metadata.name`); unset: the only one of its kind. */
+export interface ManifestNames {
+  deployment?: string;
+  configMap?: string;
 }
 
 export interface RestartPatch {
@@ -62,56 +85,93 @@ export function applyRestartPatch(manifestText: string, opts: RestartPatchOption
     throw new ManifestError(`expectedReplicas must be a non-negative integer, got ${String(expected)}`);
   }
 
-  const original = parseManifest(manifestText, 'Deployment', 'deployment manifest');
-  const before = deploymentFacts(original);
+  const wanted: Wanted = { kind: 'Deployment', name: opts.name, what: 'deployment manifest' };
+  const original = findManifest(manifestText, wanted);
+  const before = deploymentFacts(original.doc);
   const changes: string[] = [];
   let text = manifestText;
 
   const effectiveReplicas = before.replicas ?? KUBERNETES_DEFAULT_REPLICAS;
   const resetReplicas = expected !== undefined && effectiveReplicas !== expected;
   if (resetReplicas) {
-    text = splice(text, replicasEdit(text, parseManifest(text, 'Deployment', 'deployment manifest'), expected));
+    text = splice(text, replicasEdit(text, findManifest(text, wanted).doc, expected));
     changes.push(`replicas: ${before.replicas === null ? `(unset, default ${KUBERNETES_DEFAULT_REPLICAS})` : before.replicas} → ${expected}`);
   }
   if (before.restartedAt !== opts.restartedAt) {
-    text = splice(text, annotationEdit(text, parseManifest(text, 'Deployment', 'deployment manifest'), opts.restartedAt));
+    text = splice(text, annotationEdit(text, findManifest(text, wanted).doc, opts.restartedAt));
     changes.push(`restartedAt: ${before.restartedAt ?? '(unset)'} → ${opts.restartedAt}`);
   }
 
-  verify(manifestText, text, opts.restartedAt, resetReplicas ? expected : undefined);
+  verify(manifestText, text, wanted, opts.restartedAt, resetReplicas ? expected : undefined);
   return { text, changes, previousRestartedAt: before.restartedAt, previousReplicas: before.replicas };
 }
 
 /** Replicas, restartedAt and KAFKA_BOOTSTRAP as the GitOps files declare them. */
-export function readGitOpsFacts(deploymentText: string, configMapText?: string): ManifestFacts {
-  const facts = deploymentFacts(parseManifest(deploymentText, 'Deployment', 'deployment manifest'));
+export function readGitOpsFacts(deploymentText: string, configMapText?: string, names: ManifestNames = {}): ManifestFacts {
+  const facts = deploymentFacts(findManifest(deploymentText, { kind: 'Deployment', name: names.deployment, what: 'deployment manifest' }).doc);
   let kafkaBootstrap: string | null = null;
   if (configMapText !== undefined) {
-    const configMap = parseManifest(configMapText, 'ConfigMap', 'configmap manifest');
+    const configMap = findManifest(configMapText, { kind: 'ConfigMap', name: names.configMap, what: 'configmap manifest' }).doc;
     const value: unknown = configMap.getIn(['data', 'KAFKA_BOOTSTRAP']);
     kafkaBootstrap = scalarText(value);
   }
   return { ...facts, kafkaBootstrap };
 }
 
+/** One key of `data` of the ConfigMap named `name` in a (multi-document) file; null when absent. */
+export function readConfigMapValue(text: string, key: string, name?: string): string | null {
+  const configMap = findManifest(text, { kind: 'ConfigMap', name, what: 'configmap manifest' }).doc;
+  return scalarText(configMap.getIn(['data', key]));
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Parsing and reading
 
-function parseManifest(text: string, kind: string, what: string): Document.Parsed {
+interface Wanted {
+  kind: string;
+  /** metadata.name; unset: the file must hold exactly one document of this kind. */
+  name: string | undefined;
+  /** How messages name the file, e.g. `deployment manifest`. */
+  what: string;
+}
+
+/** One document of a (multi-document) file, with its position among the file's documents. */
+interface Found {
+  doc: Document.Parsed;
+  index: number;
+}
+
+/**
+ * The one document of `wanted.kind` (and name) in the file. Every document must be valid YAML and a
+ * mapping (as Kubernetes requires); none or several matches are refused, naming what the file holds.
+ */
+function findManifest(text: string, wanted: Wanted): Found {
+  const { kind, name, what } = wanted;
   const docs = parseAllDocuments(text);
-  const nonEmpty = docs.filter((d) => d.contents !== null);
-  if (nonEmpty.length !== 1) {
-    throw new ManifestError(`${what} must hold exactly one YAML document, found ${nonEmpty.length}`);
+  const held: string[] = [];
+  const matches: Found[] = [];
+  docs.forEach((doc, index) => {
+    const error = doc.errors[0];
+    if (error) throw new ManifestError(`${what} is not valid YAML: ${error.message}`, { cause: error });
+    if (doc.contents === null) return;
+    if (!isMap(doc.contents)) throw new ManifestError(`${what} is not a YAML mapping (document ${index + 1})`);
+    const docKind = scalarText(doc.get('kind'));
+    const docName = scalarText(doc.getIn(['metadata', 'name']));
+    held.push(`${docKind ?? '(no kind)'}/${docName ?? '(no name)'}`);
+    if (docKind === kind && (name === undefined || docName === name)) matches.push({ doc, index });
+  });
+  const subject = `${kind}${name === undefined ? '' : ` named ${name}`}`;
+  if (matches.length === 0) {
+    const holds = held.length === 0 ? 'no document' : held.join(', ');
+    throw new ManifestError(`${what} holds no ${subject} (it holds ${holds})`, { problem: 'not-found' });
   }
-  const doc = nonEmpty[0]!;
-  const error = doc.errors[0];
-  if (error) throw new ManifestError(`${what} is not valid YAML: ${error.message}`, { cause: error });
-  if (!isMap(doc.contents)) throw new ManifestError(`${what} is not a YAML mapping`);
-  const actual: unknown = doc.get('kind');
-  if (actual !== kind) {
-    throw new ManifestError(`${what} must be a ${kind}, found kind ${actual === undefined ? '(none)' : JSON.stringify(actual)}`);
+  if (matches.length > 1) {
+    const where = matches.map((m) => m.index + 1).join(' and ');
+    throw new ManifestError(`${what} holds ${matches.length} documents that are a ${subject} (documents ${where}): refusing to guess which one to change`, {
+      problem: 'ambiguous',
+    });
   }
-  return doc;
+  return matches[0]!;
 }
 
 function deploymentFacts(doc: Document.Parsed): { replicas: number | null; restartedAt: string | null } {
@@ -331,15 +391,19 @@ function indentStep(text: string, map: YAMLMap): number {
 // ---------------------------------------------------------------------------------------------------
 // The safety net: the patched text must mean exactly the original plus the intended change.
 
-function verify(originalText: string, patchedText: string, restartedAt: string, replicas: number | undefined): void {
-  const expected = parseDocument(originalText).toJS() as Record<string, unknown>;
+function verify(originalText: string, patchedText: string, wanted: Wanted, restartedAt: string, replicas: number | undefined): void {
+  const originals = parseAllDocuments(originalText).map((doc) => doc.toJS() as unknown);
+  const { index } = findManifest(originalText, wanted);
+  const expected = originals[index] as Record<string, unknown>;
   const spec = objectAt(expected, 'spec');
   if (replicas !== undefined) spec.replicas = replicas;
   const annotations = objectAt(objectAt(objectAt(spec, 'template'), 'metadata'), 'annotations');
   annotations[RESTARTED_AT_ANNOTATION] = restartedAt;
 
-  const actual: unknown = parseManifest(patchedText, 'Deployment', 'patched deployment manifest').toJS();
-  if (!deepEqual(actual, expected)) {
+  const patched = parseAllDocuments(patchedText);
+  const found = findManifest(patchedText, { ...wanted, what: 'patched deployment manifest' });
+  const same = patched.length === originals.length && found.index === index && patched.every((doc, i) => deepEqual(doc.toJS(), originals[i]));
+  if (!same) {
     throw new ManifestError('refusing the restart patch: the edited manifest would change more than restartedAt and replicas');
   }
 }

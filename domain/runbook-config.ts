@@ -7,12 +7,22 @@
 import { z } from 'zod';
 import { parseDuration } from './duration';
 import { DECISION_CHANNELS } from './decision';
+import { failureKnowledgeSchema } from './failure-knowledge';
 import { documentIssues, InvalidDocumentError, type DocumentIssue } from './invalid-document';
 
-const duration = z.string().superRefine((text, ctx) => {
+const durationIssue = (text: string): string | null => {
   const ms = parseDuration(text);
-  if (ms === undefined) ctx.addIssue({ code: 'custom', message: "expected a duration such as '30 seconds', '10m' or '2 hours'" });
-  else if (ms <= 0) ctx.addIssue({ code: 'custom', message: 'must be longer than zero' });
+  if (ms === undefined) return "expected a duration such as '30 seconds', '10m' or '2 hours'";
+  return ms <= 0 ? 'must be longer than zero' : null;
+};
+const duration = z.string().superRefine((text, ctx) => {
+  const issue = durationIssue(text);
+  if (issue) ctx.addIssue({ code: 'custom', message: issue });
+});
+/** A duration, or `off`. */
+const durationOrOff = z.string().superRefine((text, ctx) => {
+  const issue = text === 'off' ? null : durationIssue(text);
+  if (issue) ctx.addIssue({ code: 'custom', message: `${issue}, or 'off'` });
 });
 
 const dnsLabel = z
@@ -117,7 +127,36 @@ export const runbookConfigSchema = z
         verification: duration.default('10 minutes'),
         /** A target restarted less than this long ago is escalated as needs-human, not restarted again. */
         cooldown: duration.default('1 hour'),
+        /**
+         * After a close that changed nothing (needs-human, healthy-no-action), how long the incident
+         * holds Alertmanager's re-sends of its alert instead of opening a new incident for each:
+         * longer than Alertmanager's default repeat_interval (4h). 'off' opens one for every re-send.
+         */
+        resendHold: durationOrOff.default('6 hours'),
       })
+      .prefault({}),
+    /** What "came back" means after a restart, beyond the rollout and readiness 200 (domain/verification.ts). */
+    verification: z
+      .object({
+        /** The new pods stay Ready, with no container restart, this long before `remediated` ('off': not watched). */
+        stableFor: durationOrOff.default('2 minutes'),
+        /**
+         * The runbook's "status topic resumes": a PromQL expression that must hold after the restart,
+         * evaluated against the Prometheus HTTP API (the worker's PROMETHEUS_URL) until `timeout`.
+         * It holds when the instant query returns at least one sample and none is 0 or NaN
+         * (`rate(…[1m]) > 0` returns nothing while the rate is 0).
+         */
+        prometheus: z
+          .object({
+            query: z.string().trim().min(1).max(4000),
+            /** What the expression shows, in the state and the Slack message; default the query. */
+            description: z.string().min(1).max(300).optional(),
+            timeout: duration.default('3 minutes'),
+          })
+          .strict()
+          .optional(),
+      })
+      .strict()
       .prefault({}),
     diagnosis: z
       .object({
@@ -134,8 +173,18 @@ export const runbookConfigSchema = z
         directRestartEnabled: z.boolean().default(false),
       })
       .prefault({}),
+    /** What the evidence of a human prerequisite compares against (domain/prerequisite-evidence.ts). */
+    prerequisites: z
+      .object({
+        /** The KAFKA_BOOTSTRAP the service must use (procedure C shows Git and the live ConfigMap beside it). */
+        kafkaBootstrap: z.string().min(1).optional(),
+      })
+      .strict()
+      .optional(),
     alerts: z.array(alertMatcherSchema).default([]),
     slack: z.object({ channel: z.string().min(1) }).optional(),
+    /** What the classifier knows about the service's failures (domain/failure-knowledge.ts); none: every failure is unknown. */
+    failures: failureKnowledgeSchema.optional(),
   })
   .strict();
 

@@ -15,7 +15,11 @@
 import type { KnownBlock } from '@slack/types';
 import { z } from 'zod';
 import type { IncidentState } from './incident';
+import { clip, escapeMrkdwn } from './mrkdwn';
 import { redact } from './redact';
+
+export { escapeMrkdwn } from './mrkdwn';
+export { resendHoldReply, stepReplies } from './slack-replies';
 
 export const APPROVE_ACTION_ID = 'agentruns_approve';
 export const REJECT_ACTION_ID = 'agentruns_reject';
@@ -76,14 +80,6 @@ export interface SlackMessage {
   blocks: KnownBlock[];
 }
 
-/** Escapes the three characters Slack mrkdwn treats as control characters. */
-export function escapeMrkdwn(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
-function clip(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}
 
 /** Link to the workflow in the Temporal Web UI, or null when no UI URL is known. */
 export function temporalUiLink(workflowId: string, options: SlackMessageOptions): string | null {
@@ -192,6 +188,14 @@ function buttons(state: IncidentState): KnownBlock {
   };
 }
 
+/** The evidence gathered for the prerequisite (procedures B/C): what Git and the cluster say, for the human to weigh. */
+function prerequisiteEvidenceText(state: IncidentState): string | null {
+  const lines = state.prerequisiteEvidence?.summary ?? [];
+  if (lines.length === 0) return null;
+  const shown = lines.slice(0, 8).map((l) => `• ${escapeMrkdwn(clip(redact(l), EVIDENCE_LINE_MAX))}`);
+  return `*Evidence for the prerequisite* (procedure ${state.prerequisiteEvidence!.procedure}; you still confirm it)\n${shown.join('\n')}`;
+}
+
 /** What changed since the diagnosis: the alert resolving while the incident waits, and the latest pre-flight. */
 function presentText(state: IncidentState): string | null {
   const lines: string[] = [];
@@ -200,7 +204,19 @@ function presentText(state: IncidentState): string | null {
   }
   const preflight = state.preflights.at(-1);
   if (preflight) lines.push(`*Pre-flight* (${preflight.at}): ${escapeMrkdwn(clip(redact(preflight.finding), 500))}`);
+  const held = resendHoldText(state);
+  if (held) lines.push(held);
   return lines.length ? lines.join('\n') : null;
+}
+
+/** What the hold of re-sends after the close counted, and how it ended (workflows/incident/hold.ts). */
+function resendHoldText(state: IncidentState): string | null {
+  const hold = state.resends;
+  if (!hold || (hold.count === 0 && hold.ended?.why !== 'new-incident')) return null;
+  const times = `${hold.count} re-send${hold.count === 1 ? '' : 's'} of the alert after the close attached here`;
+  if (!hold.ended) return `:repeat: ${times} (held until ${hold.until}).`;
+  const why = { window: `the hold ended at ${hold.ended.at}`, resolved: `the alert resolved at ${hold.ended.at}`, 'new-incident': `a new incident opened at ${hold.ended.at}` }[hold.ended.why];
+  return `:repeat: ${times}; ${why}${hold.ended.detail ? `: ${escapeMrkdwn(clip(redact(hold.ended.detail), 300))}` : ''}.`;
 }
 
 /** Renders the incident's message from its state. Pure: same state, same message. */
@@ -236,6 +252,8 @@ export function renderIncidentMessage(state: IncidentState, options: SlackMessag
       text: { type: 'mrkdwn', text: clip(`:warning: *Before approving, a human must make sure that:* ${escapeMrkdwn(state.prerequisite)}`, SECTION_MAX) },
     });
   }
+  const prerequisiteEvidence = prerequisiteEvidenceText(state);
+  if (prerequisiteEvidence) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(prerequisiteEvidence, SECTION_MAX) } });
 
   const present = presentText(state);
   if (present) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(present, SECTION_MAX) } });

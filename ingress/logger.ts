@@ -69,10 +69,12 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const stream = options.stream ?? process.stdout;
   const min = ORDER[options.level ?? 'info'];
   const now = options.now ?? (() => new Date());
+  // `bound` is sanitized once, when the logger is made: a request's child logger does not redact
+  // its request id and path again on every line.
   const make = (bound: LogFields): Logger => {
     const write = (level: LogLevel, msg: string, fields?: LogFields) => {
       if (ORDER[level] < min) return;
-      const record = sanitizeForLog({ ...bound, ...fields }) as LogFields;
+      const record = { ...bound, ...(fields ? (sanitizeForLog(fields) as LogFields) : {}) };
       // The envelope keys belong to the logger; a field of the same name cannot overwrite them.
       delete record.time;
       delete record.level;
@@ -85,10 +87,10 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       info: (msg, fields) => write('info', msg, fields),
       warn: (msg, fields) => write('warn', msg, fields),
       error: (msg, fields) => write('error', msg, fields),
-      child: (fields) => make({ ...bound, ...fields }),
+      child: (fields) => make({ ...bound, ...(sanitizeForLog(fields) as LogFields) }),
     };
   };
-  return make(options.base ?? {});
+  return make(sanitizeForLog(options.base ?? {}) as LogFields);
 }
 
 /** A logger that writes nothing (tests that do not look at logs). */

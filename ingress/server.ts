@@ -29,14 +29,15 @@ import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isGrpcDeadlineError, isGrpcServiceError, type Client } from '@temporalio/client';
-import { openIncident, resolveIncidentAlert, type IncidentClientOptions } from '../control/incidents';
-import { incidentWorkflowId } from '../domain/incident';
+import { openIncident, resolveIncidentAlert, type IncidentClientOptions, type OpenedIncident } from '../control/incidents';
+import { incidentWorkflowId, type AlertInfo } from '../domain/incident';
 import type { RunbookConfig } from '../domain/runbook-config';
 import type { Settings } from '../runtime/settings';
 import { MAX_ALERTS_READ, parseAlertmanagerPayload, toAlertInfo, type InvalidAlert, type ReadAlert } from './alertmanager';
 import type { Logger } from './logger';
 import type { AlertRejectReason, IngressMetrics, SlackRejectReason } from './metrics';
 import { groupByTarget, type TargetGroup } from './routing';
+import { TargetCoalescer } from './coalesce';
 import { createSlackInteractions, type DecideFn, type SlackNotifier } from './slack-interactions';
 
 export type IngressSettings = Pick<Settings, 'ALERTMANAGER_TOKEN' | 'SLACK_SIGNING_SECRET' | 'INGRESS_BODY_LIMIT_BYTES'> &
@@ -87,6 +88,8 @@ interface Answer {
   body?: unknown;
   headers?: Record<string, string>;
   reason?: AlertRejectReason | SlackRejectReason;
+  /** What the request's one log line adds besides its status (e.g. the incidents it reached). */
+  logged?: Record<string, unknown>;
 }
 
 const ROUTES = {
@@ -154,6 +157,11 @@ interface IncidentEntry {
   /** Firing alerts of this target in the request; the first one is the one the signal carries. */
   alerts: number;
   fingerprints: string[];
+  /**
+   * A re-send of an alert delivered to this incident moments ago (ingress/coalesce.ts `freshMs`):
+   * answered at once, counted on the target's next call.
+   */
+  deferred?: true;
 }
 
 interface ResolvedEntry {
@@ -312,24 +320,51 @@ export function createIngress(deps: IngressDeps): Ingress {
     reachableAt = Date.now();
   };
 
+  /**
+   * The open/attach calls, coalesced per target (./coalesce.ts): each runs outside the request that
+   * happened to start it, under its own deadline and abort, so it serves every request waiting on it.
+   */
+  const opening = new TargetCoalescer<{ runbook: RunbookConfig; alert: AlertInfo }, OpenedIncident>(
+    (batches) => {
+      const [first, ...others] = batches.map(({ alert: { alert }, repeats }) => (repeats > 1 ? { ...alert, repeats } : alert));
+      const { runbook } = batches[0]!.alert;
+      const controller = new AbortController();
+      const deadline = Date.now() + temporalTimeoutMs;
+      // The call itself is tracked, not only its budget: the SDK may still be between two retries
+      // when the budget is spent, and stop() must not close the connection under it.
+      const call = track(
+        deps.client.withAbortSignal(controller.signal, () =>
+          deps.client.withDeadline(deadline, () => openIncident(incidents, runbook, { source: 'alertmanager', alert: first! }, { also: others })),
+        ),
+      );
+      // Aborted only when it failed or ran out of budget: an abort makes a DOMException with its
+      // stack, which a storm's thousands of successful calls need not pay for.
+      return settleBy(call, deadline, `the Temporal call (budget ${temporalTimeoutMs} ms)`).catch((err: unknown) => {
+        controller.abort();
+        throw err;
+      });
+    },
+    {
+      track: (run) => void track(run),
+      lost: (deliveries, err) =>
+        logger.warn('re-sends answered at once were not counted: the call carrying them failed (their alerts were delivered before)', { deliveries, err }),
+    },
+  );
+
   /** One open/attach for the target's firing alerts and at most one resolve for its resolved ones. */
-  const recordGroup = async (group: TargetGroup<ReadAlert, RunbookConfig>, log: Logger): Promise<{ incident?: IncidentEntry; resolved?: ResolvedEntry }> => {
+  const recordGroup = async (group: TargetGroup<ReadAlert, RunbookConfig>): Promise<{ incident?: IncidentEntry; resolved?: ResolvedEntry }> => {
     const { runbook, firing, resolved } = group;
     const out: { incident?: IncidentEntry; resolved?: ResolvedEntry } = {};
     const first = firing[0];
     if (first) {
       // The first firing alert rides on the signal; the others of the same target add nothing the
       // incident needs (it is one per target) and are listed in the answer and the log.
-      const opened = await openIncident(incidents, runbook, { source: 'alertmanager', alert: toAlertInfo(first) });
+      const delivered = await opening.deliver(incidentWorkflowId(runbook.target), first.fingerprint, { runbook, alert: toAlertInfo(first) });
+      // Only the first delivery of the call that started the run is "started"; the rest attached.
+      const opened = { ...delivered.result, attached: delivered.result.attached || !delivered.first };
       (opened.attached ? metrics.incidentsAttached : metrics.incidentsStarted).inc({ runbook: runbook.id }, firing.length);
       const fingerprints = firing.slice(0, ANSWER_LIST_LIMIT).map((a) => a.fingerprint);
-      log.info(opened.attached ? 'alerts attached to the open incident' : 'incident started', {
-        workflowId: opened.workflowId,
-        runId: opened.runId,
-        alerts: firing.length,
-        fingerprints: fingerprints.slice(0, 10),
-      });
-      out.incident = { workflowId: opened.workflowId, runbook: runbook.id, attached: opened.attached, alerts: firing.length, fingerprints };
+      out.incident = { workflowId: opened.workflowId, runbook: runbook.id, attached: opened.attached, alerts: firing.length, fingerprints, ...(delivered.deferred ? { deferred: true as const } : {}) };
     }
     if (resolved[0]) {
       const workflowId = incidentWorkflowId(runbook.target);
@@ -337,7 +372,6 @@ export function createIngress(deps: IngressDeps): Ingress {
       const signalled = first ? false : await resolveIncidentAlert(incidents, runbook, toAlertInfo(resolved[0]));
       const reason = signalled ? undefined : first ? 'another alert of this target is firing in the same request' : 'no open incident for this target';
       metrics.alertsResolved.inc({ runbook: runbook.id, signalled: String(signalled) }, resolved.length);
-      log.info(signalled ? 'alert resolution signalled' : 'alert resolution not signalled', { workflowId, alerts: resolved.length, reason });
       out.resolved = {
         workflowId,
         runbook: runbook.id,
@@ -357,13 +391,13 @@ export function createIngress(deps: IngressDeps): Ingress {
    * Targets are recorded in parallel. An attach that reached Temporal just before the abort is
    * harmless: Alertmanager re-sends the group and the re-sent alerts attach to the same incident.
    */
-  const recordGroups = async (groups: TargetGroup<ReadAlert, RunbookConfig>[], budgetEnd: number, log: Logger) => {
+  const recordGroups = async (groups: TargetGroup<ReadAlert, RunbookConfig>[], budgetEnd: number) => {
     const controller = new AbortController();
     const work = deps.client.withAbortSignal(controller.signal, () =>
       deps.client.withDeadline(budgetEnd, async () => {
         await checkConnection(budgetEnd);
         // Each target's calls run in sequence inside recordGroup, so tracking it tracks them.
-        const recorded = await Promise.all(groups.map((group) => track(recordGroup(group, log))));
+        const recorded = await Promise.all(groups.map((group) => track(recordGroup(group))));
         reachableAt = Date.now();
         return recorded;
       }),
@@ -372,12 +406,11 @@ export function createIngress(deps: IngressDeps): Ingress {
       return await settleBy(work, budgetEnd, `the Temporal calls (budget ${temporalTimeoutMs} ms)`);
     } catch (err) {
       if (isTemporalUnavailable(err)) reachableAt = Number.NEGATIVE_INFINITY;
-      throw err;
-    } finally {
       // Whatever is still pending (the other targets' calls after one failed) is cancelled; a call
       // between two SDK retries cannot be, but its retries end at the deadline, and track() keeps
-      // stop() waiting for it.
+      // stop() waiting for it. After a success nothing is pending.
       controller.abort();
+      throw err;
     }
   };
 
@@ -431,7 +464,7 @@ export function createIngress(deps: IngressDeps): Ingress {
     let recorded: { incident?: IncidentEntry; resolved?: ResolvedEntry }[] = [];
     if (groups.length > 0) {
       try {
-        recorded = await recordGroups(groups, budgetEnd, log);
+        recorded = await recordGroups(groups, budgetEnd);
       } catch (err) {
         if (isTemporalUnavailable(err)) {
           log.error('Temporal is unreachable; answering 503 so Alertmanager retries', { err });
@@ -458,7 +491,13 @@ export function createIngress(deps: IngressDeps): Ingress {
       ...(skipped > 0 ? { skipped: { count: skipped, reason: `only the first ${MAX_ALERTS_READ} alerts of a request are read` } } : {}),
     };
     if (Object.keys(omitted).length > 0) body.omitted = omitted;
-    return { status: 202, body };
+    // The request's one log line says what it reached (the first few targets; the answer lists all).
+    const logged = {
+      incidents: body.incidents.slice(0, 5).map((i) => ({ workflowId: i.workflowId, attached: i.attached, alerts: i.alerts })),
+      ...(body.resolved.length ? { resolved: body.resolved.slice(0, 5).map((r) => ({ workflowId: r.workflowId, signalled: r.signalled, ...(r.reason ? { reason: r.reason } : {}) })) } : {}),
+      ...(body.incidents.length > 5 ? { moreIncidents: body.incidents.length - 5 } : {}),
+    };
+    return { status: 202, body, logged };
   };
 
   // ---- Slack ------------------------------------------------------------------------------
@@ -561,7 +600,7 @@ export function createIngress(deps: IngressDeps): Ingress {
           else if (route === '/alertmanager' || route === null) metrics.alertsRejected.inc({ reason: answer.reason });
           log.warn('request rejected', { status: answer.status, reason: answer.reason, error: (answer.body as { error?: string } | undefined)?.error });
         } else if (route === '/alertmanager' || route === '/slack/interactions') {
-          log.info('request answered', { status: answer.status });
+          log.info('request answered', { status: answer.status, ...answer.logged });
         }
         send(req, res, answer, requestId);
       })

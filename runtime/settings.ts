@@ -35,6 +35,8 @@ export const settingsSchema = z.object({
   GITHUB_API_URL: z.url().default('https://api.github.com'),
   ARGOCD_SERVER: optionalUrl,
   ARGOCD_AUTH_TOKEN: optionalSecret,
+  /** Prometheus HTTP API base (e.g. http://prometheus.monitoring:9090), for a runbook's `verification.prometheus` check. */
+  PROMETHEUS_URL: optionalUrl,
   SLACK_BOT_TOKEN: optionalSecret,
   SLACK_API_URL: z.url().default('https://slack.com/api/'),
   SLACK_SIGNING_SECRET: optionalSecret,

@@ -32,6 +32,7 @@ export function activitiesFromSettings(
     kubeConfig,
     github: settings.GITHUB_TOKEN ? { octokit: createOctokit({ baseUrl: settings.GITHUB_API_URL, token: settings.GITHUB_TOKEN }) } : undefined,
     argo: settings.ARGOCD_SERVER && settings.ARGOCD_AUTH_TOKEN ? { baseUrl: settings.ARGOCD_SERVER, token: settings.ARGOCD_AUTH_TOKEN } : undefined,
+    prometheus: settings.PROMETHEUS_URL ? { baseUrl: settings.PROMETHEUS_URL } : undefined,
     slack: settings.SLACK_BOT_TOKEN
       ? { client: createSlackClient({ token: settings.SLACK_BOT_TOKEN, apiUrl: settings.SLACK_API_URL }), namespace: settings.TEMPORAL_NAMESPACE }
       : undefined,
@@ -43,6 +44,7 @@ export function integrationsSummary(settings: Settings): Record<string, string> 
   return {
     github: settings.GITHUB_TOKEN ? `on (${settings.GITHUB_API_URL})` : 'off: no GITHUB_TOKEN (no GitOps facts, no PR)',
     argocd: settings.ARGOCD_SERVER ? `on (${settings.ARGOCD_SERVER})` : 'off: no ARGOCD_SERVER',
+    prometheus: settings.PROMETHEUS_URL ? `on (${settings.PROMETHEUS_URL})` : "off: no PROMETHEUS_URL (a runbook's verification.prometheus check cannot be made)",
     slack: settings.SLACK_BOT_TOKEN ? `on (${settings.SLACK_API_URL})` : 'off: no SLACK_BOT_TOKEN',
     slackDecisions: settings.AGENTRUNS_DECISION_KEY ? 'on' : 'off: no AGENTRUNS_DECISION_KEY (Slack buttons cannot decide)',
   };

@@ -19,6 +19,9 @@
  * `afterRestart` condition when the scenario says a restart cures.
  *
  * A second tiny server (`podBaseUrl`) answers the pods' own /healthz and /readyz, for direct probes.
+ *
+ * Fault switches: `setFault` (a resource answers an HTTP error) and `stallNext` (the next matching
+ * calls answer late or never, for the crash tests).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -27,7 +30,10 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
+import { FaultQueue, type FaultMatch, type WireFault } from './fault-queue';
+import { faultAnswer, KubeFaults, type KubeFault } from './kube-faults';
 import { kafkaUserOf, loadScenario, type ContainerWaiting, type HealthAnswer, type Scenario, type ScenarioCondition } from './scenario';
+import { INSTANCE_LABEL, TRACKING_ID_ANNOTATION, trackingIdOf } from '../domain/argo-ownership';
 
 export const RESTARTED_AT = 'kubectl.kubernetes.io/restartedAt';
 const SERVICE_ACCOUNT = 'system:serviceaccount:agentruns:agentruns';
@@ -43,6 +49,16 @@ export interface RequestRecord {
   contentType?: string;
   accept?: string;
   status: number;
+  /** When it arrived (ms since the epoch). */
+  at: number;
+  /** A wire fault that hit it (./kube-faults.ts): never answered, or handled and its connection dropped. */
+  fault?: 'hung' | 'dropped';
+  /** The client closed the connection before any answer (gave up, or its activity was cancelled). */
+  abandonedAt?: number;
+  /** The answer was written. */
+  answeredAt?: number;
+  /** The sim got to handle it only after its client had left (a slow answer nobody waited for). */
+  handledAfterClientLeft?: boolean;
 }
 
 export type FaultResource = keyof Scenario['faults'];
@@ -284,6 +300,18 @@ function applyOp(doc: unknown, op: string, path: string, value: unknown): unknow
 }
 
 /** Label selector (`a=b`, `a==b`, `a!=b`, `a`, `!a`, `a in (x,y)`, `a notin (x,y)`) as a predicate. */
+/** How Argo CD marks a Deployment it applies (annotation tracking): `<app>:apps/Deployment:<namespace>/<name>`. */
+function argoTrackingAnnotation(s: Scenario): Record<string, string> {
+  const t = s.deployment.argoTracking;
+  return t?.by === 'annotation' ? { [TRACKING_ID_ANNOTATION]: trackingIdOf(t.application, { group: 'apps', kind: 'Deployment', namespace: s.namespace, name: s.deployment.name }) } : {};
+}
+
+/** Label tracking: `app.kubernetes.io/instance: <app>` on the Deployment (not in its selector). */
+function argoTrackingLabel(s: Scenario): Record<string, string> {
+  const t = s.deployment.argoTracking;
+  return t?.by === 'label' ? { [INSTANCE_LABEL]: t.application } : {};
+}
+
 export function parseLabelSelector(selector: string): (labels: Record<string, string>) => boolean {
   const parts = selector.split(/,(?![^()]*\))/).map((p) => p.trim()).filter(Boolean);
   const tests = parts.map((part): ((labels: Record<string, string>) => boolean) => {
@@ -373,6 +401,7 @@ interface Reply {
   body: string | Buffer;
   contentType: string;
   delayMs?: number;
+  headers?: Record<string, string>;
 }
 
 const json = (body: unknown, status = 200, contentType = 'application/json'): Reply => ({
@@ -414,6 +443,9 @@ export class KubeSim implements KubeEndpoint {
   private readinessProbesSinceCure = 0;
   private hash = '';
   private readonly faults = new Map<FaultResource, number>();
+  private readonly stalls = new FaultQueue<FaultMatch & WireFault>();
+  /** Per-test faults of the next requests (./kube-faults.ts). */
+  private apiFaults = new KubeFaults();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly now: () => Date;
   private readonly apiServer: Server;
@@ -450,11 +482,12 @@ export class KubeSim implements KubeEndpoint {
       observedGeneration: scenario.deployment.generation,
       replicas: scenario.deployment.replicas,
       templateAnnotations: { ...scenario.deployment.templateAnnotations },
-      annotations: { 'deployment.kubernetes.io/revision': String(scenario.deployment.generation) },
-      labels: { ...scenario.deployment.labels },
+      annotations: { 'deployment.kubernetes.io/revision': String(scenario.deployment.generation), ...argoTrackingAnnotation(scenario) },
+      labels: { ...scenario.deployment.labels, ...argoTrackingLabel(scenario) },
       resourceVersion: 1000,
     };
     this.faults.clear();
+    this.apiFaults = new KubeFaults();
     for (const [resource, code] of Object.entries(scenario.faults)) {
       if (code !== undefined) this.faults.set(resource as FaultResource, code);
     }
@@ -490,6 +523,46 @@ export class KubeSim implements KubeEndpoint {
   setFault(resource: FaultResource, code: number | undefined): void {
     if (code === undefined) this.faults.delete(resource);
     else this.faults.set(resource, code);
+  }
+
+  /**
+   * The next matching requests (by method and path, e.g. `/log` or `/proxy/readyz`) are handled, then
+   * answered `delayMs` late or never (`hang`: the connection stays open until the client gives up)
+   * — a diagnosis or verification call that stalls, so a test can crash the worker inside it.
+   */
+  stallNext(stall: FaultMatch & WireFault): void {
+    this.stalls.add(stall);
+  }
+
+  /** Switches on a fault for the next matching request(s) of a resource (see ./kube-faults.ts). */
+  failNext(fault: KubeFault): void {
+    this.apiFaults.add(fault);
+  }
+
+  /** API requests still open: neither answered, dropped, nor given up by their client. */
+  inFlight(): RequestRecord[] {
+    return this.requests.filter((r) => r.target === 'api' && r.answeredAt === undefined && r.abandonedAt === undefined && r.fault !== 'dropped');
+  }
+
+  /**
+   * Bench only (devstack/bench): every later call of the API server and the pod endpoints is
+   * answered after `ms`, as a real API server across a network answers; 0 (the default) turns it off.
+   */
+  setCallDelay(ms: number): void {
+    this.callDelayMs = Math.max(0, ms);
+  }
+
+  private callDelayMs = 0;
+
+  private async benchCallDelay(): Promise<void> {
+    if (this.callDelayMs === 0) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        resolve();
+      }, this.callDelayMs);
+      this.timers.add(timer);
+    });
   }
 
   clearRequests(): void {
@@ -701,23 +774,42 @@ export class KubeSim implements KubeEndpoint {
       ...(req.headers['content-type'] ? { contentType: req.headers['content-type'] } : {}),
       ...(req.headers.accept ? { accept: req.headers.accept } : {}),
       status: 0,
+      at: Date.now(),
     };
     this.requests.push(record);
+    res.on('finish', () => (record.answeredAt = Date.now()));
+    res.on('close', () => {
+      if (!res.writableFinished && record.fault !== 'dropped') record.abandonedAt ??= Date.now();
+    });
+    // Per-test faults act after authentication, before routing.
+    const fault = target === 'api' && req.headers.authorization === `Bearer ${this.token}` ? this.apiFaults.take(record.method, url.pathname) : undefined;
+    if (fault?.hang) return void (record.fault = 'hung');
+    if (fault?.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
+    if (record.abandonedAt !== undefined) record.handledAfterClientLeft = true;
+    const faulty = fault ? faultAnswer(fault) : null;
+    await this.benchCallDelay();
     let reply: Reply;
     try {
-      reply = target === 'api' ? await this.handleApi(req, url) : this.handlePod(req, url);
+      if (faulty) reply = { status: faulty.status, body: faulty.body, contentType: 'application/json', headers: faulty.headers };
+      else reply = target === 'api' ? await this.handleApi(req, url) : this.handlePod(req, url);
     } catch (err) {
       const status = err instanceof HttpError ? err.status : kubeStatus(500, `Internal error occurred: ${(err as Error).message}`);
       reply = json(status, status.code);
     }
     record.status = reply.status;
-    this.send(res, reply);
+    if (fault?.dropAfterWrite) {
+      record.fault = 'dropped';
+      return void res.socket?.destroy();
+    }
+    const stall = this.stalls.take(record.method, record.path);
+    if (stall?.hang) return;
+    this.send(res, stall?.delayMs ? { ...reply, delayMs: stall.delayMs } : reply);
   }
 
   private send(res: ServerResponse, reply: Reply): void {
     const write = (): void => {
       if (res.destroyed) return;
-      res.writeHead(reply.status, { 'Content-Type': reply.contentType, 'Content-Length': Buffer.byteLength(reply.body) });
+      res.writeHead(reply.status, { 'Content-Type': reply.contentType, 'Content-Length': Buffer.byteLength(reply.body), ...reply.headers });
       res.end(reply.body);
     };
     if (!reply.delayMs) return write();
@@ -936,8 +1028,8 @@ export class KubeSim implements KubeEndpoint {
 
   /** What the forwarder itself answers on its health port. */
   private podAnswer(pod: SimPod, path: string): Reply {
-    if (path === '/healthz') return healthReply(this.condition.liveness, pod, this.scenario.port);
-    if (path !== '/readyz') return { status: 404, body: 'Not Found', contentType: 'text/plain; charset=utf-8' };
+    if (path === this.scenario.health.livenessPath) return healthReply(this.condition.liveness, pod, this.scenario.port);
+    if (path !== this.scenario.health.readinessPath) return { status: 404, body: 'Not Found', contentType: 'text/plain; charset=utf-8' };
     if (this.cured && this.condition.relapseAfter !== undefined) {
       this.readinessProbesSinceCure += 1;
       if (this.readinessProbesSinceCure > this.condition.relapseAfter) this.relapse();
@@ -1038,8 +1130,8 @@ export class KubeSim implements KubeEndpoint {
                 image: s.deployment.image,
                 ports: [{ name: 'http', containerPort: s.port, protocol: 'TCP' }],
                 envFrom: [{ configMapRef: { name: s.configMap.name } }, { secretRef: { name: s.secret.name } }],
-                livenessProbe: { httpGet: { path: '/healthz', port: s.port, scheme: 'HTTP' }, periodSeconds: 10, failureThreshold: 3 },
-                readinessProbe: { httpGet: { path: '/readyz', port: s.port, scheme: 'HTTP' }, periodSeconds: 5, failureThreshold: 3 },
+                livenessProbe: { httpGet: { path: s.health.livenessPath, port: s.port, scheme: 'HTTP' }, periodSeconds: 10, failureThreshold: 3 },
+                readinessProbe: { httpGet: { path: s.health.readinessPath, port: s.port, scheme: 'HTTP' }, periodSeconds: 5, failureThreshold: 3 },
               },
             ],
           },

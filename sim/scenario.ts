@@ -99,11 +99,28 @@ export const scenarioSchema = z
         /** spec.template.metadata.annotations */
         templateAnnotations: z.record(z.string(), z.string()).default({}),
         labels: z.record(z.string(), z.string()).default({ app: 'torghut-ws' }),
+        /**
+         * The Argo CD application that manages the Deployment and how it marks it: the
+         * `argocd.argoproj.io/tracking-id` annotation (Argo CD's default) or the
+         * `app.kubernetes.io/instance` label. null: not managed by Argo CD.
+         */
+        argoTracking: z
+          .object({ application: z.string().min(1), by: z.enum(['annotation', 'label']).default('annotation') })
+          .strict()
+          .nullable()
+          .default({ application: 'torghut', by: 'annotation' }),
       })
       .strict()
       .prefault({}),
     container: z.string().default('torghut-ws'),
     port: z.number().int().min(1).max(65535).default(8080),
+    /** The service's health paths (the runbook's target.health). */
+    health: z
+      .object({ livenessPath: z.string().startsWith('/').default('/healthz'), readinessPath: z.string().startsWith('/').default('/readyz') })
+      .strict()
+      .prefault({}),
+    /** What the GitOps repository holds, file by path, as after the last sync (default: the torghut-ws tree). */
+    gitops: z.object({ files: z.record(z.string().min(1), z.string()) }).strict().optional(),
     pods: z
       .object({
         phase: z.enum(['Pending', 'Running', 'Succeeded', 'Failed', 'Unknown']).default('Running'),

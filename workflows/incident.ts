@@ -8,9 +8,11 @@
  *   3. decide     wait for a verified approve / reject of the restart (./incident/decisions.ts)
  *   4. actuate    pre-flight, GitOps PR, merge, Argo CD sync — or the emergency restart (./incident/actuate.ts)
  *   5. verify     rollout and readiness; else a rollback offer (./incident/verify.ts)
+ *   6. hold       after a close that changed nothing, the alert's re-sends counted here, not
+ *                 opened as new incidents (./incident/hold.ts)
  *
  * Messages (./messages.ts, registered in ./incident/handlers.ts): query `status` (the whole
- * IncidentState), signals `approve`, `reject`, `alertFired`, `alertResolved`, `decisionRefused`,
+ * IncidentState), signals `approve`, `reject`, `alertFired` (`alertsFired`: several at once), `alertResolved`, `decisionRefused`,
  * Update `decide`. Timeouts from the runbook: approval (→ expired), merge, verification, cool-down.
  * Outcomes: refused, healthy-no-action, needs-human, expired, rejected, recovered-before-action,
  * remediated, verification-failed, failed. The result is the final IncidentState: the audit record.
@@ -20,6 +22,7 @@
  */
 import { isCancellation, log, patched } from '@temporalio/workflow';
 import { prerequisiteFor } from '../domain/approval';
+import { stepReplies } from '../domain/slack-replies';
 import { durationMs } from '../domain/duration';
 import type { IncidentInput, IncidentState } from '../domain/incident';
 import { actuate } from './incident/actuate';
@@ -27,7 +30,9 @@ import { act } from './incident/activities';
 import { failureText, Incident } from './incident/context';
 import { DecisionIntake } from './incident/decisions';
 import { diagnose } from './incident/diagnose';
+import { gatherPrerequisiteEvidence } from './incident/prerequisite-evidence';
 import { registerHandlers } from './incident/handlers';
+import { holdResends, openedFromHold } from './incident/hold';
 import { resolveRunbook } from './incident/resolve';
 import { verify } from './incident/verify';
 import { incidentWorkflowV1, type IncidentInputV1 } from './v1/incident-v1';
@@ -40,6 +45,13 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
   const incident = new Incident(input);
   const intake = new DecisionIntake(incident);
   registerHandlers(incident, intake);
+  openedFromHold(incident, input);
+  await respond(incident, intake, input);
+  return await holdResends(incident);
+}
+
+/** Phases 0–5: from the alert to the outcome; the state is closed when this returns. */
+async function respond(incident: Incident, intake: DecisionIntake, input: IncidentInput): Promise<IncidentState> {
   try {
     const refusal = await resolveRunbook(incident, input);
     if (refusal) return await incident.close('refused', refusal);
@@ -68,10 +80,12 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
 /** Phase 3: the human's decision on the restart, or null when none came in time. */
 async function approveRestart(incident: Incident, intake: DecisionIntake) {
   const { state } = incident;
-  state.prerequisite = prerequisiteFor(state.classification?.class, state.classification?.procedure ?? null);
+  state.prerequisite = prerequisiteFor(incident.r.runbook, state.classification);
+  await gatherPrerequisiteEvidence(incident);
   incident.enter('awaiting-approval');
   await incident.publish();
   state.decision = await intake.awaitDecision(durationMs(incident.r.runbook.timeouts.approval));
+  if (state.decision) await incident.replyStep('decision-restart', stepReplies.decision(state.decision));
   return state.decision;
 }
 

@@ -12,6 +12,13 @@ export const statusQuery = defineQuery<IncidentState>('status');
 export const approveSignal = defineSignal<[DecisionInput]>('approve');
 export const rejectSignal = defineSignal<[DecisionInput]>('reject');
 export const alertFiredSignal = defineSignal<[AlertInfo]>('alertFired');
+/**
+ * Several alerts of one target in one signal (the ingress' coalesced call for a target whose
+ * alerts have different fingerprints), each with its own `repeats`; at most
+ * {@link ALERTS_PER_SIGNAL} are read.
+ */
+export const alertsFiredSignal = defineSignal<[AlertInfo[]]>('alertsFired');
+export const ALERTS_PER_SIGNAL = 100;
 export const alertResolvedSignal = defineSignal<[AlertInfo]>('alertResolved');
 
 /**

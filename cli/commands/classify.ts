@@ -1,6 +1,11 @@
-/** `agentruns classify --readyz FILE --logs FILE [--readyz-status CODE] [--replicas N] [--json]`: offline. */
+/**
+ * `agentruns classify --readyz FILE --logs FILE [--readyz-status CODE] [--replicas N] [--runbook FILE] [--json]`:
+ * offline, by the failure knowledge of the runbook (default: the shipped torghut-ws runbook).
+ */
 import { parseArgs } from 'node:util';
+import { DEFAULT_RUNBOOK_PATH, loadRunbookConfig } from '../../config/load-runbook';
 import { classify } from '../../domain/classify';
+import { NO_FAILURE_KNOWLEDGE } from '../../domain/failure-knowledge';
 import type { Classification } from '../../domain/classification';
 import { CliError } from '../errors';
 import { parseIntegerFlag, printJson, readInputFile } from '../io';
@@ -15,6 +20,7 @@ export async function classifyCommand(argv: string[]): Promise<number> {
       'readyz-status': { type: 'string' },
       logs: { type: 'string' },
       replicas: { type: 'string' },
+      runbook: { type: 'string' },
       json: { type: 'boolean', default: false },
     },
     strict: true,
@@ -27,10 +33,13 @@ export async function classifyCommand(argv: string[]): Promise<number> {
   if (status !== null && status > 599) throw new CliError('--readyz-status must be an HTTP status (100-599)');
   const replicas = parseIntegerFlag(values.replicas, '--replicas', 0);
 
-  const result = classify({
+  const runbook = await loadRunbookConfig(values.runbook ?? DEFAULT_RUNBOOK_PATH);
+  const result = classify(runbook.failures ?? NO_FAILURE_KNOWLEDGE, {
     readiness: body === undefined && status === null ? null : { status, body },
     logLines: logs.split(/\r?\n/).filter((line) => line.length > 0),
     replicas,
+    expectedReplicas: runbook.target.expectedReplicas,
+    readinessPath: runbook.target.health.readinessPath,
   });
   if (values.json) printJson(result);
   else process.stdout.write(renderClassification(result));

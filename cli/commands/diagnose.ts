@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { loadRunbookConfig } from '../../config/load-runbook';
 import { classifyDiagnosis } from '../../domain/classify';
 import { collectDiagnosis } from '../../domain/collect-diagnosis';
+import { NO_FAILURE_KNOWLEDGE } from '../../domain/failure-knowledge';
 import { describePodScope, type Diagnosis, type KafkaCredentials } from '../../domain/diagnosis';
 import { loadSettings } from '../../runtime/settings';
 import { activitiesFromSettings } from '../../runtime/wiring';
@@ -23,6 +24,8 @@ export async function diagnoseCommand(argv: string[]): Promise<number> {
   const activities = activitiesFromSettings(settings, [runbook]);
   const diagnosis = await collectDiagnosis(activities, runbook);
   const classification = classifyDiagnosis(diagnosis, {
+    knowledge: runbook.failures ?? NO_FAILURE_KNOWLEDGE,
+    logTailLines: runbook.diagnosis.logTailLines,
     expectedReplicas: runbook.target.expectedReplicas,
     kafkaUser: runbook.target.kafkaUser,
     readinessPath: runbook.target.health.readinessPath,

@@ -10,18 +10,19 @@ import { decide, DecisionRefusedError, incidentStatus, listIncidents, openIncide
 import { incidentWorkflowId, type IncidentState } from '../../domain/incident';
 import { loadSettings, type Settings } from '../../runtime/settings';
 import { temporalConnectionOptions } from '../../runtime/temporal-connection';
+import { statusQuery } from '../../workflows/messages';
 import { CliError, EXIT } from '../errors';
 import { printJson } from '../io';
 import { USAGE } from '../usage';
 
-const connectionOptions = {
+export const connectionOptions = {
   address: { type: 'string' },
   namespace: { type: 'string' },
   'task-queue': { type: 'string' },
   json: { type: 'boolean', default: false },
 } as const;
 
-async function connect(values: { address?: string; namespace?: string; 'task-queue'?: string }): Promise<{ client: Client; settings: Settings; close: () => Promise<void> }> {
+export async function connect(values: { address?: string; namespace?: string; 'task-queue'?: string }): Promise<{ client: Client; settings: Settings; close: () => Promise<void> }> {
   const settings = loadSettings({
     ...process.env,
     ...(values.address ? { TEMPORAL_ADDRESS: values.address } : {}),
@@ -55,7 +56,17 @@ export async function startCommand(argv: string[]): Promise<number> {
       { dryRun: values['dry-run'] },
     );
     if (values.json) printJson(opened);
-    else console.log(`${opened.attached ? 'attached to open incident' : 'started incident'} ${opened.workflowId} (run ${opened.runId})`);
+    else if (!opened.attached) console.log(`started incident ${opened.workflowId} (run ${opened.runId})`);
+    else {
+      // The run may have closed already and be holding its alert's re-sends: a start by hand then
+      // opens a new incident, as a new run of the same ID.
+      const held = await client.workflow.getHandle(opened.workflowId, opened.runId).query(statusQuery).then((s) => s.outcome, () => null);
+      console.log(
+        held
+          ? `incident ${opened.workflowId} (run ${opened.runId}) had closed as ${held}: a new incident opens as a new run of it (agentruns status ${opened.workflowId})`
+          : `attached to open incident ${opened.workflowId} (run ${opened.runId})`,
+      );
+    }
     return EXIT.ok;
   } finally {
     await close();

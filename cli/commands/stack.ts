@@ -7,6 +7,7 @@ import { decide, incidentStatus } from '../../control/incidents';
 import { torghutAlertPayload } from '../../devstack/demo-alert';
 import { DEMO_SECRETS, startLocalStack, type LocalStack } from '../../devstack/local-stack';
 import type { IncidentState } from '../../domain/incident';
+import { incidentReport, reportText } from '../../domain/report';
 import { CliError, EXIT } from '../errors';
 
 
@@ -167,8 +168,13 @@ export async function demoCommand(argv: string[]): Promise<number> {
     if (final.pullRequest) console.log(`PR: ${final.pullRequest.url} (${final.pullRequest.changes.join('; ')})`);
     if (final.argoSync) console.log(`Argo CD: ${final.argoSync.application} ${final.argoSync.status}/${final.argoSync.health}`);
     if (final.verification) console.log(`verification: ${final.verification.detail}`);
+    for (const check of final.verification?.checks ?? []) console.log(`  ${check.name} check ${check.result}: ${check.what} — ${check.detail}`);
     const pods = stack.env.kube.snapshot().pods.map((p) => `${p.name}${p.ready ? ' (Ready)' : ''}`);
     console.log(`pods now: ${pods.join(', ')}`);
+    // The incident report, as `agentruns report` renders it from the history (also on the PR and in the Slack thread).
+    const history = await stack.services.client.workflow.getHandle(id, final.runId).fetchHistory();
+    const where = [final.report?.comment ? `PR comment ${final.report.comment.url}` : null, final.report?.slackReply ? 'the Slack thread' : null].filter(Boolean);
+    console.log(`\nincident report${where.length ? ` (posted as ${where.join(' and in ')})` : ''}:\n${reportText(incidentReport(history, final))}`);
     console.log(`history (the audit trail): ${uiLink}`);
     if (keep) await waitForStop(stop);
     return final.outcome === 'remediated' ? EXIT.ok : EXIT.failure;

@@ -12,6 +12,7 @@
  */
 import { AppsV1Api, type KubeConfig, type V1Deployment } from '@kubernetes/client-node';
 import type { Activities } from '../../activities';
+import { TRACKING_ID_ANNOTATION, trackingIdOf } from '../../domain/argo-ownership';
 import { RESTARTED_AT_ANNOTATION } from '../../domain/diagnosis';
 import type { RunbookConfig } from '../../domain/runbook-config';
 import { startGitOpsSystems, type GitOpsSystems } from '../sim-environment';
@@ -69,7 +70,13 @@ export async function startRealClusterEnvironment(options: RealClusterEnvironmen
     live: { replicas: live.spec?.replicas ?? 1, restartedAt: live.spec?.template.metadata?.annotations?.[RESTARTED_AT_ANNOTATION] ?? null },
     cluster: {
       async apply(manifest) {
-        const objects = parseManifests(manifest).map((object) => ({ ...object, metadata: { ...object.metadata, namespace } }));
+        // As Argo CD applies: into the destination namespace, each object marked with its tracking-id.
+        const application = runbook.argo?.application ?? 'torghut';
+        const objects = parseManifests(manifest).map((object) => {
+          const [group = ''] = (object.apiVersion ?? '').includes('/') ? (object.apiVersion ?? '').split('/') : [''];
+          const tracking = trackingIdOf(application, { group, kind: object.kind ?? '', namespace, name: object.metadata?.name ?? '' });
+          return { ...object, metadata: { ...object.metadata, namespace, annotations: { ...object.metadata?.annotations, [TRACKING_ID_ANNOTATION]: tracking } } };
+        });
         const result = await applyObjects(options.argoKubeConfig, objects, ARGO_FIELD_MANAGER);
         applied.push(...(result as V1Deployment[]));
         health = 'Progressing';

@@ -10,6 +10,7 @@
  * the pods and the Deployment's status show the scenario's state.
  */
 import { AppsV1Api, CoreV1Api, type KubeConfig, type V1Deployment, type V1Pod } from '@kubernetes/client-node';
+import { INSTANCE_LABEL, TRACKING_ID_ANNOTATION, trackingIdOf } from '../../domain/argo-ownership';
 import { RESTARTED_AT_ANNOTATION } from '../../domain/diagnosis';
 import { TORGHUT_DEPLOYMENT_PATH, torghutGitOpsTree } from '../../sim/github';
 import { TestKubelet } from '../../sim/kubelet/kubelet';
@@ -63,6 +64,14 @@ export function gitopsDeployment(scenario: Scenario, namespace: string): { yaml:
   const object = parseManifests(yaml)[0] as V1Deployment;
   const annotations = object.spec!.template.metadata!.annotations ?? {};
   object.spec!.template.metadata!.annotations = { ...annotations, ...scenario.deployment.templateAnnotations };
+  // Seeded as Argo CD applied it: marked with the scenario's application (the ownership check reads it).
+  const tracking = scenario.deployment.argoTracking;
+  if (tracking?.by === 'annotation') {
+    const id = trackingIdOf(tracking.application, { group: 'apps', kind: 'Deployment', namespace, name: scenario.deployment.name });
+    object.metadata = { ...object.metadata, annotations: { ...object.metadata?.annotations, [TRACKING_ID_ANNOTATION]: id } };
+  } else if (tracking?.by === 'label') {
+    object.metadata = { ...object.metadata, labels: { ...object.metadata?.labels, [INSTANCE_LABEL]: tracking.application } };
+  }
   return { yaml, object };
 }
 

@@ -6,7 +6,8 @@
  * - state.ts: the Applications, their two-step operations and the application controller;
  * - responses.ts: the Application and error bodies (`v1alpha1Application`, `runtimeError`);
  * - faults.ts: injected failures (`failNext`), and Argo CD unreachable (`setUnreachable`: the port
- *   is closed, so connections are refused, until it is reachable again on the same port).
+ *   is closed, so connections are refused, until it is reachable again on the same port), and an
+ *   operation that never finishes (`stallOperations`: picked up, then Running until released).
  */
 import { createServer, type Server } from 'node:http';
 import { FaultQueue } from '../fault-queue';
@@ -17,7 +18,7 @@ import { argoRoutes } from './routes';
 import { ArgoApplications, type ArgoOperationState, type ArgoSimApplication } from './state';
 
 export type { ArgoFault } from './faults';
-export type { ArgoOperation, ArgoOperationState, ArgoSimApplication } from './state';
+export type { ArgoOperation, ArgoOperationState, ArgoSimApplication, ArgoSimSource } from './state';
 
 export interface ArgoSimOptions {
   token: string;
@@ -48,6 +49,8 @@ export interface ArgoSim {
   autoSync(name: string): void;
   /** The next matching API requests fail with this status and body, or misbehave on the wire. */
   failNext(fault: ArgoFault): void;
+  /** Operations picked up from now on stay Running — an operation that never finishes — until called with false. */
+  stallOperations(stalled: boolean): void;
   /** Closes the port (connections refused) or, with false, listens again on the same port. */
   setUnreachable(unreachable: boolean): Promise<void>;
   /** Resolves when every operation started so far has finished. */
@@ -86,6 +89,9 @@ export async function startArgoSim(options: ArgoSimOptions): Promise<ArgoSim> {
     failNext(fault) {
       faults.add(fault);
     },
+    stallOperations(stalled) {
+      apps.stall(stalled);
+    },
     async setUnreachable(unreachable) {
       if (unreachable === !reachable) return;
       reachable = !unreachable;
@@ -95,6 +101,7 @@ export async function startArgoSim(options: ArgoSimOptions): Promise<ArgoSim> {
     settled: () => apps.settled(),
     close: async () => {
       if (reachable) await closeServer(server);
+      apps.stall(false);
       await apps.settled();
     },
   };

@@ -1,8 +1,8 @@
 /**
  * What the simulated Argo CD answers, in the shapes of Argo CD's own API description
  * (test/fixtures/contracts/argocd-swagger.json, checked by test/contract/argocd-swagger.test.ts):
- * an Application (`v1alpha1Application`: metadata, the requested operation, status with sync,
- * health and operationState; no apiVersion or kind, which the description does not have) and gRPC
+ * an Application (`v1alpha1Application`: metadata, spec with its source(s) and destination, the
+ * requested operation, status with sync, health and operationState; no apiVersion or kind, which the description does not have) and gRPC
  * gateway errors (`runtimeError`: error, code, message).
  */
 import type { AppState } from './state';
@@ -13,8 +13,14 @@ export const GRPC = { invalidArgument: 3, notFound: 5, failedPrecondition: 9, un
 export const argoError = (message: string, code: number) => ({ error: message, code, message });
 
 export function applicationJson(app: AppState): Record<string, unknown> {
+  const { source, sources, destinationNamespace } = app.spec;
   return {
     metadata: { name: app.spec.name, namespace: 'argocd' },
+    spec: {
+      project: 'default',
+      destination: { server: 'https://kubernetes.default.svc', ...(destinationNamespace ? { namespace: destinationNamespace } : {}) },
+      ...(sources?.length ? { sources } : source ? { source } : {}),
+    },
     ...(app.operation ? { operation: app.operation } : {}),
     status: {
       sync: { status: app.syncStatus, revision: app.revision },

@@ -12,11 +12,24 @@
  * Timestamps are RFC 3339 with whole seconds, as Kubernetes serialises them.
  */
 
+/** Where an application reads its manifests (v1alpha1ApplicationSource). */
+export interface ArgoSimSource {
+  repoURL: string;
+  path?: string;
+  targetRevision?: string;
+  directory?: { recurse?: boolean };
+}
+
 export interface ArgoSimApplication {
   name: string;
+  /** `spec.source`; absent: the application has none in the answer. */
+  source?: ArgoSimSource;
+  /** `spec.sources` of a multi-source application (answered instead of `source`). */
+  sources?: ArgoSimSource[];
+  /** `spec.destination.namespace`. */
+  destinationNamespace?: string;
   /** Desired state from Git: the manifest text and the commit it came from. */
   readDesired(): Promise<{ manifest: string; revision: string }>;
-  /** Apply the manifest to the (simulated) cluster. */
   /** Apply the manifest to the cluster (the in-process simulator, or a real API server). */
   apply(manifest: string): void | Promise<void>;
   /** Live health of the application's resources. */
@@ -60,6 +73,8 @@ export class ArgoApplications {
   private readonly apps = new Map<string, AppState>();
   private readonly running = new Set<Promise<void>>();
   private readonly now: () => Date;
+  /** While set, a picked-up operation stays Running (the controller never finishes it) until released. */
+  private stalled: { released: Promise<void>; release: () => void } | null = null;
 
   constructor(private readonly options: ControllerOptions) {
     this.now = options.now ?? (() => new Date());
@@ -114,6 +129,18 @@ export class ArgoApplications {
     this.running.add(job);
   }
 
+  /** Operations stay Running from now on (true), or go on and finish (false). */
+  stall(stalled: boolean): void {
+    if (stalled && !this.stalled) {
+      let release = () => {};
+      const released = new Promise<void>((resolve) => (release = resolve));
+      this.stalled = { released, release };
+    } else if (!stalled && this.stalled) {
+      this.stalled.release();
+      this.stalled = null;
+    }
+  }
+
   /** Resolves when every operation started so far has finished. */
   async settled(): Promise<void> {
     while (this.running.size > 0) await Promise.all([...this.running]);
@@ -124,6 +151,7 @@ export class ArgoApplications {
     if (pickupDelayMs > 0) await new Promise((r) => setTimeout(r, pickupDelayMs));
     const state: ArgoOperationState = { operation, phase: 'Running', message: 'one or more tasks are running', startedAt: this.stamp() };
     app.operationState = state;
+    if (this.stalled) await this.stalled.released;
     try {
       const desired = await app.spec.readDesired();
       const revision = operation.sync.revision;

@@ -25,6 +25,7 @@ export const DOCS = {
   refs: 'https://docs.github.com/rest/git/refs#create-a-reference',
   pulls: 'https://docs.github.com/rest/pulls/pulls#create-a-pull-request',
   listPulls: 'https://docs.github.com/rest/pulls/pulls#list-pull-requests',
+  listCommits: 'https://docs.github.com/rest/commits/commits#list-commits',
   merge: 'https://docs.github.com/rest/pulls/pulls#merge-a-pull-request',
   update: 'https://docs.github.com/rest/pulls/pulls#update-a-pull-request',
   comments: 'https://docs.github.com/rest/issues/comments#create-an-issue-comment',

@@ -168,6 +168,12 @@ export class GitRepo {
     return info;
   }
 
+  /** Deletes `ref` if it still points at `expected`; false when it did not. */
+  async deleteRef(ref: string, expected: string): Promise<boolean> {
+    const { code } = await this.git(['update-ref', '-d', ref, expected], { allowCodes: [1, 128] });
+    return code === 0;
+  }
+
   /** Moves a ref only if it still points at `expected` (null: only if it does not exist yet). */
   async updateRef(ref: string, sha: string, expected: string | null): Promise<boolean> {
     const { code } = await this.git(['update-ref', ref, sha, expected ?? '0'.repeat(40)], { allowCodes: [128] });
@@ -212,6 +218,12 @@ export class GitRepo {
         const status = blob?.status === 'A' ? 'added' : blob?.status === 'D' ? 'removed' : 'modified';
         return { path, status, additions: Number(add) || 0, deletions: Number(del) || 0, sha: blob && status !== 'removed' ? blob.sha : null };
       });
+  }
+
+  /** The commits reachable from `ref` that touch `path`, newest first (`git log ref -- path`), since a moment. */
+  async pathHistory(ref: string, path: string | null, since: string | null): Promise<string[]> {
+    const args = ['log', '--format=%H', ...(since ? [`--since=${since}`] : []), ref, '--', ...(path ? [path] : [])];
+    return (await this.text(args)).split('\n').filter(Boolean);
   }
 
   async log(ref: string): Promise<Array<{ sha: string; parents: string[]; subject: string }>> {

@@ -196,6 +196,33 @@ export class GitHubResponses {
     };
   }
 
+  /**
+   * An entry of `GET /repos/{o}/{r}/commits` (the `commit` schema): the git commit under `commit`, and
+   * the GitHub accounts of author and committer — null here, as GitHub answers for an e-mail address
+   * no account claims.
+   */
+  listedCommit(info: CommitInfo): Json {
+    return {
+      sha: info.sha,
+      node_id: `C_${info.sha}`,
+      url: `${this.apiBase}/commits/${info.sha}`,
+      html_url: `${this.webBase}/commit/${info.sha}`,
+      comments_url: `${this.apiBase}/commits/${info.sha}/comments`,
+      commit: {
+        url: `${this.apiBase}/git/commits/${info.sha}`,
+        author: info.author,
+        committer: info.committer,
+        message: info.message.replace(/\n+$/, ''),
+        comment_count: 0,
+        tree: { sha: info.tree, url: `${this.apiBase}/git/trees/${info.tree}` },
+        verification: { verified: false, reason: 'unsigned', signature: null, payload: null, verified_at: null },
+      },
+      author: null,
+      committer: null,
+      parents: info.parents.map((sha) => ({ sha, url: `${this.apiBase}/commits/${sha}`, html_url: `${this.webBase}/commit/${sha}` })),
+    };
+  }
+
   contentMeta(path: string, sha: string, size: number, ref: string): Json {
     const self = `${this.apiBase}/contents/${path}?ref=${encodeURIComponent(ref)}`;
     const html = `${this.webBase}/blob/${ref}/${path}`;

@@ -1,11 +1,13 @@
 /**
  * The simulated GitHub's REST routes under /repos/{owner}/{repo}: the calls `@octokit/rest` makes
- * for the restart PR (refs, commits, contents, pulls, merge, PR files, issue comments on PRs).
+ * for the restart PR (refs, commits, contents, pulls, merge, PR files, issue comments on PRs), and the
+ * commit history of a file (`GET /commits?path=&since=`, the prerequisite evidence of procedure B).
  *
  * Each rejects what GitHub rejects: a contents PUT on an existing file without `sha` (422) or with a
  * stale one (409), a second open PR for the same head (422), a PR without commits (422), merging a
  * PR that is not open (405) or whose head moved (409), a PR update with a bad `state` (422), a
- * comment without `body` (422) or on an unknown issue (404), an existing or invalid ref (422).
+ * comment without `body` (422) or on an unknown issue (404), an existing or invalid ref (422), the
+ * deletion of a ref that does not exist (422).
  */
 import { DOCS, HttpError, identityFrom, invalid, notFound, optionalString, requireString, validation, type Json } from './errors';
 import type { GitHubResponses } from './responses';
@@ -63,6 +65,14 @@ export function githubRoutes(state: GitHubState, responses: GitHubResponses): Ro
     return { status: 201, body: responses.ref(ref, commit) };
   };
 
+  /** DELETE a branch or tag: 204, or 422 "Reference does not exist". */
+  const deleteRef = async (ref: string): Promise<RouteAnswer> => {
+    const full = `refs/${ref}`;
+    const sha = ref.startsWith('heads/') || ref.startsWith('tags/') ? await git.resolveCommit(full) : null;
+    if (!sha || !(await git.deleteRef(full, sha))) throw new HttpError(422, { message: 'Reference does not exist', documentation_url: DOCS.refs });
+    return { status: 204, body: null };
+  };
+
   const getCommit = async (sha: string): Promise<RouteAnswer> => {
     const info = /^[0-9a-f]{40}$/.test(sha) ? await git.commitInfo(sha) : null;
     if (!info) throw notFound();
@@ -114,6 +124,20 @@ export function githubRoutes(state: GitHubState, responses: GitHubResponses): Ro
       status: existing ? 200 : 201,
       body: { content: responses.contentMeta(path, blob?.sha ?? '', size, branch), commit: responses.commit(commit) },
     };
+  };
+
+  /** GitHub's list-commits: `sha` (branch or commit; default branch), `path`, `since` (ISO 8601), paged. */
+  const listCommits = async (query: URLSearchParams): Promise<RouteAnswer> => {
+    const ref = query.get('sha') ?? options.defaultBranch;
+    const since = query.get('since');
+    if (since !== null && Number.isNaN(Date.parse(since))) {
+      throw validation([{ resource: 'Commit', field: 'since', code: 'invalid' }], DOCS.listCommits);
+    }
+    const commit = await git.resolveCommit(ref);
+    if (!commit) throw new HttpError(404, { message: 'No commit found for SHA: ' + ref, documentation_url: DOCS.listCommits });
+    const shas = await git.pathHistory(commit, query.get('path'), since === null ? null : new Date(since).toISOString());
+    const infos = await Promise.all(page(query)(shas).map((sha) => git.commitInfo(sha)));
+    return { status: 200, body: infos.filter((i) => i !== null).map((i) => responses.listedCommit(i)) };
   };
 
   const listPulls = async (query: URLSearchParams): Promise<RouteAnswer> => {
@@ -235,7 +259,9 @@ export function githubRoutes(state: GitHubState, responses: GitHubResponses): Ro
     { method: 'GET', pattern: /^$/, handler: () => Promise.resolve({ status: 200, body: responses.repo(true) }) },
     { method: 'GET', pattern: /^\/git\/ref\/(.+)$/, handler: (c) => getRef(c.params[0]!) },
     { method: 'POST', pattern: /^\/git\/refs$/, handler: async (c) => createRef(await c.body()) },
+    { method: 'DELETE', pattern: /^\/git\/refs\/(.+)$/, handler: (c) => deleteRef(c.params[0]!) },
     { method: 'GET', pattern: /^\/git\/commits\/([^/]+)$/, handler: (c) => getCommit(c.params[0]!) },
+    { method: 'GET', pattern: /^\/commits$/, handler: (c) => listCommits(c.query) },
     { method: 'GET', pattern: /^\/contents(?:\/(.*))?$/, handler: (c) => getContents(c.params[0] ?? '', c.query.get('ref')) },
     { method: 'PUT', pattern: /^\/contents\/(.+)$/, handler: async (c) => putContents(c.params[0]!, await c.body()) },
     { method: 'GET', pattern: /^\/pulls$/, handler: (c) => listPulls(c.query) },

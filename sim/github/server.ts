@@ -136,13 +136,16 @@ export class GitHubSim {
     });
   }
 
-  /** Someone commits straight to a branch (e.g. a colleague edits the manifest on main). */
-  commitFile(input: { branch: string; path: string; content: string; message: string }): Promise<string> {
+  /**
+   * Someone commits straight to a branch (e.g. a colleague edits the manifest on main, or rotates the
+   * sealed credentials); as `by` (default a human colleague), at `date` (default now).
+   */
+  commitFile(input: { branch: string; path: string; content: string; message: string; by?: { name: string; email: string }; date?: string }): Promise<string> {
     return this.exclusive(async () => {
       const { git } = this.state;
       const parent = await git.branchSha(input.branch);
       if (!parent) throw new Error(`no branch ${input.branch}`);
-      const commit = await git.commitFiles(parent, { [input.path]: input.content }, input.message, HUMAN);
+      const commit = await git.commitFiles(parent, { [input.path]: input.content }, input.message, input.by ?? HUMAN, input.date);
       if (!(await git.updateRef(`refs/heads/${input.branch}`, commit.sha, parent))) throw new Error('branch moved');
       return commit.sha;
     });

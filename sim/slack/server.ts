@@ -38,8 +38,10 @@ export interface SlackSim {
   channelId(name: string): string | undefined;
   /** The next matching Web API calls fail as Slack fails them, or misbehave on the wire. */
   failNext(fault: SlackFault): void;
-  /** Messages whose metadata names the incident (workflow ID, and run ID when given). */
+  /** Top-level messages whose metadata names the incident (workflow ID, and run ID when given); thread replies are not counted. */
   incidentMessages(workflowId: string, runId?: string): SlackSimMessage[];
+  /** The replies in threads whose metadata names the incident's run, oldest first, with their `key` (the report's: `report`). */
+  incidentReplies(workflowId: string, runId: string): Array<SlackSimMessage & { key: string }>;
   /** Waits until `predicate` holds (polling), or fails after `timeoutMs`. */
   waitFor<T>(predicate: () => T | undefined | null | false, timeoutMs?: number): Promise<T>;
   close(): Promise<void>;
@@ -140,8 +142,15 @@ export async function startSlackSim(options: SlackSimOptions): Promise<SlackSim>
     failNext: (fault) => faults.add(fault),
     incidentMessages: (workflowId, runId) =>
       state.messages.filter((m) => {
+        if (m.threadTs) return false;
         const payload = (m.metadata as { event_payload?: { workflowId?: unknown; runId?: unknown } } | undefined)?.event_payload;
         return payload?.workflowId === workflowId && (runId === undefined || payload.runId === runId);
+      }),
+    incidentReplies: (workflowId, runId) =>
+      state.messages.flatMap((m) => {
+        const payload = (m.metadata as { event_payload?: { workflowId?: unknown; runId?: unknown; key?: unknown } } | undefined)?.event_payload;
+        if (!m.threadTs || payload?.workflowId !== workflowId || payload.runId !== runId) return [];
+        return [{ ...m, key: typeof payload.key === 'string' ? payload.key : 'report' }];
       }),
     async waitFor(predicate, timeoutMs = 5_000) {
       const deadline = Date.now() + timeoutMs;

@@ -9,6 +9,8 @@ export interface SlackSimMessage {
   text?: string;
   blocks?: unknown[];
   metadata?: unknown;
+  /** The parent's ts, for a reply in a thread (chat.postMessage with `thread_ts`). */
+  threadTs?: string;
   /** Earlier versions of the message, oldest first (one per chat.update). */
   history: { text?: string; blocks?: unknown[]; at: number }[];
 }

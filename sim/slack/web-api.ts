@@ -1,7 +1,9 @@
 /**
  * The Web API methods the automation calls — chat.postMessage, chat.update, chat.postEphemeral,
- * conversations.list (a channel's ID by name) and conversations.history (the channel's messages,
- * newest first, with their metadata under `include_all_metadata`; cursor pages) — answered as Slack
+ * conversations.list (a channel's ID by name), conversations.history (the channel's messages,
+ * newest first, with their metadata under `include_all_metadata`; cursor pages; thread replies are
+ * not in it) and conversations.replies (a thread: its parent, then the replies posted with
+ * `thread_ts`, oldest first; `thread_not_found` for an unknown parent) — answered as Slack
  * answers: HTTP 200 with `{ ok: false, error }` for a missing or unknown channel
  * (`channel_not_found`; chat.update and conversations.history want the channel ID, not a name), an unknown message
  * (`message_not_found`), neither text nor blocks (`no_text`), broken Block Kit (`invalid_blocks`),
@@ -59,7 +61,8 @@ export function callWebApi(state: SlackState, method: string, fields: Fields): F
       if ('error' in content) return refused(content);
       const metadata = fields.metadata === undefined ? undefined : structured(fields.metadata);
       if (typeof metadata === 'symbol') return { ok: false, error: 'invalid_metadata_format' };
-      const message: SlackSimMessage = { channel, ts: state.nextTs(), ...content, metadata, history: [] };
+      const threadTs = typeof fields.thread_ts === 'string' && fields.thread_ts !== '' ? fields.thread_ts : undefined;
+      const message: SlackSimMessage = { channel, ts: state.nextTs(), ...content, metadata, ...(threadTs ? { threadTs } : {}), history: [] };
       state.messages.push(message);
       return { ok: true, channel, ts: message.ts, message: { type: 'message', text: message.text ?? '', blocks: message.blocks, ts: message.ts } };
     }
@@ -99,7 +102,7 @@ export function callWebApi(state: SlackState, method: string, fields: Fields): F
       const latest = Number(fields.latest ?? 0) || Number.POSITIVE_INFINITY;
       const withMetadata = fields.include_all_metadata === true || fields.include_all_metadata === 'true';
       const inChannel = state.messages
-        .filter((m) => m.channel === channel && Number(m.ts) > oldest && Number(m.ts) < latest)
+        .filter((m) => m.channel === channel && !m.threadTs && Number(m.ts) > oldest && Number(m.ts) < latest)
         .sort((a, b) => Number(b.ts) - Number(a.ts))
         .map((m) => ({
           type: 'message',
@@ -111,6 +114,23 @@ export function callWebApi(state: SlackState, method: string, fields: Fields): F
         }));
       const { items, next } = page(inChannel, fields, 100, 999);
       return { ok: true, messages: items, has_more: next !== '', pin_count: 0, response_metadata: { next_cursor: next } };
+    }
+    case 'conversations.replies': {
+      const channel = state.resolveChannel(fields.channel, true);
+      if (!channel) return { ok: false, error: 'channel_not_found' };
+      const parent = state.messages.find((m) => m.channel === channel && m.ts === fields.ts && !m.threadTs);
+      if (!parent) return { ok: false, error: 'thread_not_found' };
+      const withMetadata = fields.include_all_metadata === true || fields.include_all_metadata === 'true';
+      const thread = [parent, ...state.messages.filter((m) => m.channel === channel && m.threadTs === parent.ts)].map((m) => ({
+        type: 'message',
+        user: 'U0AGENTRUNS',
+        ts: m.ts,
+        thread_ts: parent.ts,
+        text: m.text ?? '',
+        ...(withMetadata && m.metadata ? { metadata: m.metadata } : {}),
+      }));
+      const { items, next } = page(thread, fields, 1000, 1000);
+      return { ok: true, messages: items, has_more: next !== '', response_metadata: { next_cursor: next } };
     }
     default:
       return { ok: false, error: 'unknown_method' };

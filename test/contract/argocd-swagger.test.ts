@@ -83,6 +83,8 @@ async function setup(options: Partial<Omit<ArgoSimOptions, 'applications'>> = {}
     applications: [
       {
         name: APP,
+        source: { repoURL: 'https://github.com/proompteng/lab.git', path: 'argocd/applications/torghut/ws', targetRevision: 'main', directory: { recurse: true } },
+        destinationNamespace: 'torghut',
         readDesired: () => Promise.resolve({ manifest: 'kind: Deployment\n', revision: HEAD }),
         apply: () => undefined,
         health: () => 'Healthy',
@@ -153,6 +155,20 @@ describe('simulated Argo CD answers the product consumes conform to Argo CD\'s A
     const checks = exchanges.map((e) => contract.checkResponse(e.method, e.template, e.status, e.body));
     expect(checks.filter((c) => c.against.endsWith(' default')).length).toBe(5);
     expect(violations(exchanges)).toEqual([]);
+  });
+
+  it('the ownership check reads the application\'s sources from a valid Application (spec.source, and spec.sources of a multi-source one)', async () => {
+    const { argo, exchanges } = await setup();
+    expect(await argo.getArgoApplicationSources(APP)).toEqual([
+      { repoURL: 'https://github.com/proompteng/lab.git', path: 'argocd/applications/torghut/ws', targetRevision: 'main', directoryRecurse: true },
+    ]);
+    expect(exchanges.map((e) => [e.method, e.template, e.status])).toEqual([['GET', GET_APP, 200]]);
+    const app = exchanges[0]!.body as Record<string, unknown> & { spec: Record<string, unknown> };
+    expect(violations(exchanges)).toEqual([]);
+    const { source, ...rest } = app.spec;
+    const multi = { ...app, spec: { ...rest, sources: [source, { repoURL: 'https://charts.example.com', chart: 'kafka', targetRevision: '1.2.3' }] } };
+    expect(contract.checkResponse('GET', GET_APP, 200, multi).errors).toEqual([]);
+    expect(contract.checkResponse('GET', GET_APP, 200, { ...app, spec: { ...app.spec, source: { repoURL: 1 } } }).errors.join()).toMatch(/repoURL: must be string/);
   });
 
   it('the check fails an Application with a field Argo CD does not send, or a value of the wrong type', async () => {

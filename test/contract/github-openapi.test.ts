@@ -12,7 +12,7 @@ import { createRequire } from 'node:module';
 import { Octokit } from '@octokit/rest';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createGitHubActivities, createOctokit, type OpenRestartPullRequestInput } from '../../activities/github';
-import { GitHubSim, secondaryRateLimit, TORGHUT_DEPLOYMENT_PATH } from '../../sim/github';
+import { GitHubSim, secondaryRateLimit, TORGHUT_DEPLOYMENT_PATH, TORGHUT_SEALED_SECRETS_PATH } from '../../sim/github';
 import { ApiContract, type ContractCheck } from '../support/api-contract';
 
 const require = createRequire(import.meta.url);
@@ -116,18 +116,34 @@ describe('simulated GitHub answers the product consumes conform to GitHub\'s Ope
   it('an incident\'s restart PR, merge, rollback PR and close: every answer, success and 404 alike, is valid for its operation and status', async () => {
     const { sim, github, exchanges } = await setup();
     await github.readGitOpsFacts({ deploymentPath: TORGHUT_DEPLOYMENT_PATH, configMapPath: 'argocd/applications/torghut/ws/configmap.yaml' });
+    // Procedure B's evidence: the sealed credentials' history since the failure began, one commit of it.
+    await sim.commitFile({ branch: 'main', path: TORGHUT_SEALED_SECRETS_PATH, content: 'kind: SealedSecret\n', message: 'Rotate Alpaca key', date: '2026-02-08T09:40:00Z' });
+    const history = await github.listFileCommits({ path: TORGHUT_SEALED_SECRETS_PATH, since: '2026-02-08T09:00:00Z' });
+    expect(history.commits.map((c) => [c.author, c.at, c.subject])).toEqual([['On-call Human', '2026-02-08T09:40:00Z', 'Rotate Alpaca key']]);
+    expect((await github.listFileCommits({ path: TORGHUT_SEALED_SECRETS_PATH, since: '2026-02-08T10:00:00Z' })).commits).toEqual([]);
+    // Procedure C's evidence: KAFKA_BOOTSTRAP as Git declares it.
+    expect(await github.readGitConfigMapValue({ path: 'argocd/applications/torghut/ws/configmap.yaml', key: 'KAFKA_BOOTSTRAP', name: 'torghut-ws' })).toEqual({ ref: 'main', value: 'kafka-kafka-bootstrap.kafka:9092' });
     const pr = await github.openRestartPullRequest(restart());
     await github.openRestartPullRequest(restart()); // the activity retried: finds the open PR
     await github.getPullRequest(pr.number);
     const merged = await github.mergePullRequest({ pr });
     await github.waitForMerge({ pr: merged, pollIntervalMs: 10, timeoutMs: 1000 });
     await github.openRestartPullRequest(restart()); // retried after the merge: finds the merged PR
+    // The incident report at close, on the merged PR; retried: finds its own comment by the marker.
+    const marker = `<!-- agentruns-incident-report ${WORKFLOW_ID} ${RUN_ID} -->`;
+    const report = await github.commentOnPullRequest({ number: merged.number, marker, body: '## Incident report' });
+    expect(await github.commentOnPullRequest({ number: merged.number, marker, body: '## Incident report' })).toEqual(report);
+    expect(sim.comments(merged.number).map((c) => c.body)).toEqual([`${marker}\n## Incident report`]);
     const revert = await github.openRevertPullRequest({ workflowId: WORKFLOW_ID, runId: RUN_ID, pr: merged, deploymentPath: TORGHUT_DEPLOYMENT_PATH, body: 'verification failed' });
     await github.closePullRequest({ pr: revert, comment: 'Incident closed without a rollback.' });
     // A second incident whose PR is closed after a comment was already posted (comments listed non-empty).
     const second = await github.openRestartPullRequest(restart({ runId: 'a1b2c3d4-0000-4000-8000-000000000000', restartedAt: '2026-02-09T10:00:00Z' }));
     await sim.closePullRequest(second.number);
     await github.closePullRequest({ pr: second, comment: 'Closed by a human.' });
+    // A third whose PR GitHub refuses for good (422): the branch it made for it is deleted again.
+    sim.failNext({ method: 'POST', path: /\/pulls$/, status: 422, message: 'Validation Failed' });
+    const refused = restart({ runId: 'b2c3d4e5-0000-4000-8000-000000000000', restartedAt: '2026-02-09T11:00:00Z' });
+    await expect(github.openRestartPullRequest(refused)).rejects.toMatchObject({ type: 'InputError', message: expect.stringMatching(/; branch \S+ deleted$/) });
 
     expect(violations(exchanges)).toEqual([]);
     expect(exchanges.map(check).filter((c) => !c.documented)).toEqual([]);

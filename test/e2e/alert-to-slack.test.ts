@@ -4,36 +4,26 @@
  * diagnosis to Slack with buttons, a correctly signed Slack click by an on-call approver approves it,
  * and the incident reaches `remediated` — with the Slack message updated at every step.
  */
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { torghutAlertPayload } from '../../devstack/demo-alert';
-import { DEMO_SECRETS, demoRunbook, startServices, type Services } from '../../devstack/local-stack';
-import { startSimEnvironment, type SimEnvironment } from '../../devstack/sim-environment';
+import { DEMO_SECRETS } from '../../devstack/local-stack';
 import type { IncidentState } from '../../domain/incident';
 import { APPROVE_ACTION_ID } from '../../domain/slack-message';
 import { blockActionsPayload, buttonValue, signedInteraction } from '../../sim/slack';
-import { uniqueRunbook, waitForPhase } from '../support/incident';
-import { connectTemporal, uniqueTaskQueue, type TemporalTestContext } from '../support/temporal';
+import { startE2eStack, type E2eStack } from '../support/e2e-stack';
+import { waitForPhase } from '../support/incident';
 
-let ctx: TemporalTestContext;
-let env: SimEnvironment;
-let services: Services;
+let stack: E2eStack;
+let ctx: E2eStack['ctx'];
+let env: E2eStack['env'];
+let services: E2eStack['services'];
 
 beforeAll(async () => {
-  ctx = await connectTemporal();
-  env = await startSimEnvironment({ scenario: 'alpaca-406-two-replicas', adjustRunbook: (r) => uniqueRunbook(demoRunbook(r)) });
-  services = await startServices({
-    address: inject('temporalAddress'),
-    namespace: inject('temporalNamespace'),
-    taskQueue: uniqueTaskQueue('e2e'),
-    temporalUiUrl: inject('temporalUiUrl') || undefined,
-    env,
-    workflowBundle: { code: inject('workflowBundleCode') },
-  });
+  stack = await startE2eStack('alpaca-406-two-replicas', 'e2e');
+  ({ ctx, env, services } = stack);
 });
 afterAll(async () => {
-  await services?.stop();
-  await env?.close();
-  await ctx?.close();
+  await stack?.close();
 });
 
 async function postAlert(): Promise<{ status: number; body: { incidents: Array<{ workflowId: string; attached: boolean }> } }> {

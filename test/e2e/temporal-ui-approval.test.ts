@@ -167,8 +167,14 @@ describe('Temporal Web UI approval, in headless Chromium', () => {
 
       // One Slack message, posted when approval was asked and edited in place at each later step.
       expect(final.notes.filter((n) => n.startsWith('Slack update failed'))).toEqual([]);
-      expect(env.slack.messages).toHaveLength(1);
-      const message = env.slack.messages[0]!;
+      // (Besides it, in its thread, a reply per step and the incident report posted at close.)
+      const topLevel = env.slack.messages.filter((m) => !m.threadTs);
+      expect(topLevel).toHaveLength(1);
+      const message = topLevel[0]!;
+      const replies = env.slack.incidentReplies(final.workflowId, final.runId);
+      expect(replies.map((r) => r.key)).toEqual(['decision-restart', 'pull-request', 'merged', ...(final.argoSync ? ['synced'] : []), 'report']);
+      expect(replies[0]!.text).toMatch(/^:white_check_mark: Approved: the restart by oncall-alice via temporal/);
+      expect(env.slack.messages.filter((m) => m.threadTs === message.ts)).toHaveLength(replies.length);
       expect(message.history.length).toBeGreaterThan(0);
       const versions = [...message.history.map((h) => h.text ?? ''), message.text ?? ''];
       expect(versions.map((t) => t.split(' — ').at(-1))).toEqual(['waiting for approval', 'waiting for the PR to be merged', 'remediated']);

@@ -413,8 +413,8 @@ describe.concurrent('agentruns diagnose', () => {
 const COMMANDS = ['demo', 'stack', 'classify', 'diagnose', 'restart-patch', 'start', 'approve', 'reject', 'status', 'list', 'worker', 'serve'];
 
 describe.concurrent('agentruns usage', () => {
-  it('--help exits 0 and lists every command with its usage; an unknown command exits 2', async () => {
-    const [help, unknown] = await Promise.all([runCli(['--help']), runCli(['restart'])]);
+  it('--help exits 0 and lists every command with its usage; an unknown or missing command exits 2 with the usage on stderr', async () => {
+    const [help, unknown, none] = await Promise.all([runCli(['--help']), runCli(['restart']), runCli([])]);
     expectExit(help, 0);
     for (const command of COMMANDS) {
       expect(help.stdout).toMatch(new RegExp(`^ {2}${command} +\\S`, 'm'));
@@ -423,5 +423,9 @@ describe.concurrent('agentruns usage', () => {
     expect(help.stdout).toContain('exit codes: 0 ok, 1 failed or refused, 2 bad usage or input');
     expectExit(unknown, 2);
     expect(unknown.stderr).toMatch(/^agentruns: unknown command "restart"$/m);
+    expectExit(none, 2);
+    expect(none.stderr).toMatch(/^agentruns: no command given$/m);
+    expect(none.stderr).toContain('usage: agentruns COMMAND [flags]');
+    expect(none.stdout).toBe('');
   });
 });

@@ -1,7 +1,9 @@
 /**
  * The fault matrix, on a real Temporal dev server against the simulated torghut environment: what
- * on-call sees when GitHub rate-limits, fails, hangs or loses an answer, when Argo CD fails a poll,
- * loses an answer or cannot be reached, when Slack rate-limits, refuses, hangs or loses an answer,
+ * on-call sees when GitHub rate-limits, fails, conflicts, refuses, hangs or loses an answer, when
+ * Argo CD fails a poll or a sync request, loses an answer, never finishes or cannot be reached, when
+ * the Kubernetes API hangs, fails, rate-limits, refuses or drops a connection (per resource, during
+ * the diagnosis and the verification), when Slack rate-limits, refuses, hangs or loses an answer,
  * when the readiness probe itself is refused, and when the worker dies in the middle of an action.
  *
  * Each test asserts the incident's outcome AND that nothing was done twice, counted from the
@@ -15,8 +17,11 @@ import type { IncidentState } from '../../domain/incident';
 import type { RunbookConfig } from '../../domain/runbook-config';
 import { delay, dropAfterWrite, hang } from '../../sim/fault-queue';
 import { secondaryRateLimit } from '../../sim/github';
+import { apiDrop, apiError, apiHang, apiTooManyRequests } from '../../sim/kube-faults';
+import type { RequestRecord } from '../../sim/kube-api';
 import { apiMethod, ratelimited, slackError } from '../../sim/slack';
 import { startChildWorker } from '../support/child-worker';
+import { actions, ONE_OF_EACH, STEP_REPLIES_OF_A_REMEDIATION } from '../support/incident-actions';
 import { incidentHarness, pinned, waitForPhase, type IncidentHarness } from '../support/incident';
 import { connectTemporal, type TemporalTestContext } from '../support/temporal';
 
@@ -57,24 +62,6 @@ async function startApproved(h: IncidentHarness): Promise<WorkflowHandle> {
   await decide(ctx.client, handle.workflowId, 'approve', await pinned(handle, { by: 'oncall-alice' }));
   return handle;
 }
-
-/** What the simulators recorded of the incident's actions, by kind: nothing may appear twice. */
-async function actions(h: IncidentHarness, state: IncidentState) {
-  const { github } = h.env;
-  const branches = await github.branches(`agentruns/${state.workflowId}/`);
-  const restartCommits = (await Promise.all(branches.map((b) => github.commits(b)))).flat().filter((c) => c.subject.startsWith('Restart '));
-  return {
-    branches: branches.length,
-    pulls: github.pulls().length,
-    restartCommits: new Set(restartCommits.map((c) => c.sha)).size,
-    merges: (await github.commits(h.runbook.gitops.baseBranch)).filter((c) => c.subject.startsWith('Merge pull request')).length,
-    slackMessages: h.env.slack.incidentMessages(state.workflowId, state.runId).length,
-    syncs: h.env.argo.syncCount('torghut'),
-    rollouts: h.env.kube.snapshot().rollouts,
-  };
-}
-
-const ONE_OF_EACH = { branches: 1, pulls: 1, restartCommits: 1, merges: 1, slackMessages: 1, syncs: 1, rollouts: 1 };
 
 const requestsTo = (h: IncidentHarness, method: string, path: RegExp) => h.env.github.requests.filter((r) => r.method === method && path.test(r.path));
 
@@ -161,6 +148,48 @@ describe('GitHub faults', () => {
     });
   });
 
+  it('GitHub 409 stale sha on the commit (someone committed on the branch in between) → re-reads the branch head and commits once: remediated', async () => {
+    await withIncident({}, async (h) => {
+      h.env.github.failNext({ method: 'PUT', path: '/contents/', status: 409, message: 'argocd/applications/torghut/ws/deployment.yaml does not match 0000000' });
+      const final = await result(await startApproved(h));
+
+      expect(final.outcome, final.error).toBe('remediated');
+      expect(requestsTo(h, 'PUT', /\/contents\//).map((r) => r.status)).toEqual([409, 200]);
+      // The retry read the file at the branch head again before writing.
+      const branchReads = requestsTo(h, 'GET', /\/contents\//).filter((r) => r.query.includes(`ref=agentruns/${final.workflowId}/`));
+      expect(branchReads).toHaveLength(2);
+      expect(await actions(h, final)).toEqual(ONE_OF_EACH);
+    });
+  });
+
+  it('GitHub 422 on opening the PR → failed at once with the reason, not retried; the branch it created is deleted again', async () => {
+    await withIncident({}, async (h) => {
+      h.env.github.failNext({ method: 'POST', path: /\/pulls$/, status: 422, message: 'Validation Failed', times: 1000 });
+      const final = await result(await startApproved(h));
+
+      expect(final.outcome).toBe('failed');
+      expect(final.error).toMatch(
+        /^openRestartPullRequest: GitHub open pull request agentruns\/\S+ → main: rejected \(422\): Validation Failed - https:\/\/docs\.github\.com\/rest; branch agentruns\/\S+ deleted \(InputError; attempt 1; not retryable\)$/,
+      );
+      expect(requestsTo(h, 'POST', /\/pulls$/)).toHaveLength(1);
+      expect(requestsTo(h, 'DELETE', /\/git\/refs\/heads\/agentruns\//).map((r) => r.status)).toEqual([204]);
+      expect(await actions(h, final)).toEqual({ branches: 0, pulls: 0, restartCommits: 0, merges: 0, slackMessages: 1, slackRepliesTwice: 0, syncs: 0, rollouts: 0 });
+    });
+  });
+
+  it('GitHub 502 twice on opening the PR, then ok → retried inside the attempt: one PR, remediated', async () => {
+    await withIncident({}, async (h) => {
+      h.env.github.failNext({ method: 'POST', path: /\/pulls$/, status: 502, message: 'Server Error', times: 2 });
+      const handle = await startApproved(h);
+      const final = await result(handle);
+
+      expect(final.outcome, final.error).toBe('remediated');
+      expect(requestsTo(h, 'POST', /\/pulls$/).map((r) => r.status)).toEqual([502, 502, 201]);
+      expect(await finalAttempt(handle, 'openRestartPullRequest')).toBe(1);
+      expect(await actions(h, final)).toEqual(ONE_OF_EACH);
+    });
+  });
+
   it('GitHub hangs on opening the PR → the call gives up after its deadline and is retried: one PR, remediated', async () => {
     await withIncident({ clients: { requestTimeoutMs: 2_000 } }, async (h) => {
       h.env.github.failNext(hang({ method: 'POST', path: /\/pulls$/ }));
@@ -209,6 +238,39 @@ describe('Argo CD faults', () => {
     });
   });
 
+  it('Argo CD 503 on the sync request → retried after a look: one sync, remediated', async () => {
+    await withIncident({}, async (h) => {
+      h.env.argo.failNext({ method: 'POST', path: '/sync', status: 503 });
+      const final = await result(await startApproved(h));
+
+      expect(final.outcome, final.error).toBe('remediated');
+      expect(final.argoSync).toMatchObject({ operation: 'Succeeded', health: 'Healthy' });
+      expect(h.env.argo.requests.filter((r) => r.method === 'POST')).toHaveLength(2);
+      expect(await actions(h, final)).toEqual(ONE_OF_EACH);
+    });
+  });
+
+  it('Argo CD sync that never finishes → bounded by syncTimeout, noted; nothing restarted → needs-human, no rollback offered', async () => {
+    const slowSync = (r: RunbookConfig): RunbookConfig => ({
+      ...fastRunbook(r),
+      argo: { enabled: true, application: 'torghut', syncTimeout: '3 seconds' },
+      timeouts: { ...fastRunbook(r).timeouts, verification: '4 seconds' },
+    });
+    await withIncident({ adjust: slowSync }, async (h) => {
+      h.env.argo.stallOperations(true);
+      const final = await result(await startApproved(h));
+
+      expect(final.outcome).toBe('needs-human');
+      expect(final.argoSync?.operation).toBe('Running (timed out)');
+      const notes = final.notes.join('\n');
+      expect(notes).toMatch(/Argo CD sync of torghut did not finish within 3 seconds \(operation Running, \w+\/\w+\)/);
+      expect(notes).toMatch(/nothing restarted: the merged PR #1 is in Git but the Deployment never carried restartedAt=/);
+      expect(final.rollback).toBeNull();
+      // One sync requested; the activity waited for it instead of requesting another.
+      expect(await actions(h, final)).toEqual({ ...ONE_OF_EACH, rollouts: 0 });
+    });
+  });
+
   it('Argo CD unreachable after the merge → needs-human: nothing restarted, no rollback offered', async () => {
     await withIncident({ adjust: (r) => ({ ...fastRunbook(r), timeouts: { ...fastRunbook(r).timeouts, verification: '4 seconds' } }) }, async (h) => {
       await h.env.argo.setUnreachable(true);
@@ -223,6 +285,184 @@ describe('Argo CD faults', () => {
       expect(final.rollback).toBeNull();
       expect(final.restart?.happenedAt).toBeUndefined();
       expect(await actions(h, final)).toEqual({ ...ONE_OF_EACH, syncs: 0, rollouts: 0 });
+    });
+  });
+});
+
+/** The simulated API server's requests on paths matching `path`. */
+const kubeRequests = (h: IncidentHarness, path: RegExp): RequestRecord[] => h.env.kube.requests.filter((r) => r.target === 'api' && path.test(r.path));
+
+/** Diagnoses until the incident asks for approval; the state then. */
+async function diagnosed(h: IncidentHarness): Promise<{ handle: WorkflowHandle; state: IncidentState }> {
+  const handle = await h.start();
+  return { handle, state: await waitForPhase(handle, ['awaiting-approval']) };
+}
+
+/** Approves the waiting incident and returns its final state. */
+async function approveAndFinish(handle: WorkflowHandle): Promise<IncidentState> {
+  await decide(ctx.client, handle.workflowId, 'approve', await pinned(handle, { by: 'oncall-alice' }));
+  return result(handle);
+}
+
+describe('Kubernetes API faults during the diagnosis', () => {
+  const KUBE_TIMEOUT_MS = 1_500;
+  const withKubeDeadline = { clients: { requestTimeoutMs: KUBE_TIMEOUT_MS } };
+
+  it('Kubernetes API hangs on a log read → that read gives up at its deadline and is retried: diagnosis in seconds, no connection left open; remediated', async () => {
+    await withIncident(withKubeDeadline, async (h) => {
+      h.env.kube.failNext(apiHang('pods/log'));
+      const { handle, state } = await diagnosed(h);
+
+      expect(state.diagnosis?.degraded).toEqual([]);
+      expect(state.classification?.class).toBe('alpaca_406_second_connection');
+      const [hung, retried, ...more] = kubeRequests(h, /\/log$/);
+      expect(more).toEqual([]);
+      expect([hung?.fault, retried?.status]).toEqual(['hung', 200]);
+      // Abandoned by the client at its deadline, not at the attempt's 30 s start-to-close timeout.
+      // (The sim sees the request after the client's deadline started — by the connection's set-up,
+      // hundreds of ms on a loaded machine — so the lower bound only says "not at once".)
+      expect(hung!.abandonedAt! - hung!.at).toBeGreaterThanOrEqual(KUBE_TIMEOUT_MS / 2);
+      expect(hung!.abandonedAt! - hung!.at).toBeLessThan(KUBE_TIMEOUT_MS + 3_000);
+      // One hung call costs its deadline and a retry back-off, not the ~93 s of three attempt timeouts.
+      expect(state.timings.diagnosing!.ms).toBeLessThan(15_000);
+      expect(h.env.kube.inFlight()).toEqual([]);
+
+      const final = await approveAndFinish(handle);
+      expect(final.outcome, final.error).toBe('remediated');
+      expect(await actions(h, final)).toEqual(ONE_OF_EACH);
+    });
+  });
+
+  it('Kubernetes API hangs on every log read → logs degraded, the reason naming the read, its deadline and the attempts; nothing left open; remediated on the readiness evidence', async () => {
+    await withIncident(withKubeDeadline, async (h) => {
+      h.env.kube.failNext(apiHang('pods/log', { times: 1000 }));
+      const { handle, state } = await diagnosed(h);
+
+      expect(state.diagnosis?.degraded).toEqual(['logs']);
+      const logs = state.diagnosis!.logs;
+      expect(logs.ok ? null : logs.error).toMatch(
+        /^read log of pod t-\S+\/torghut-ws-\S+: no answer within 1500 ms \(request aborted\) \(UpstreamError; attempt 3; retries exhausted\)$/,
+      );
+      // One request per attempt, each abandoned by the client; the abandoned attempts sent nothing more.
+      const hung = kubeRequests(h, /\/log$/);
+      expect(hung.map((r) => r.fault)).toEqual(['hung', 'hung', 'hung']);
+      expect(hung.every((r) => r.abandonedAt !== undefined)).toBe(true);
+      expect(h.env.kube.inFlight()).toEqual([]);
+      expect(state.timings.diagnosing!.ms).toBeLessThan(30_000);
+
+      const final = await approveAndFinish(handle);
+      expect(final.outcome, final.error).toBe('remediated');
+      expect(await actions(h, final)).toEqual(ONE_OF_EACH);
+    });
+  });
+
+  it.each([
+    { fault: 'events 500 once', inject: () => apiError('events', 500), path: /\/events$/, statuses: [500, 200] },
+    { fault: 'a log read 503 once', inject: () => apiError('pods/log', 503), path: /\/log$/, statuses: [503, 200] },
+    { fault: 'the pod list dropped once', inject: () => apiDrop('pods', { method: 'GET' }), path: /\/pods$/, statuses: ['dropped'] },
+  ])('Kubernetes API $fault → retried within the attempt policy: nothing degraded, no write', async ({ inject, path, statuses }) => {
+    await withIncident({}, async (h) => {
+      h.env.kube.failNext(inject());
+      const { handle, state } = await diagnosed(h);
+
+      expect(state.diagnosis?.degraded).toEqual([]);
+      expect(state.classification?.class).toBe('alpaca_406_second_connection');
+      const seen = kubeRequests(h, path).map((r) => r.fault ?? r.status);
+      expect(seen.slice(0, statuses.length)).toEqual(statuses);
+      expect(seen.slice(statuses.length).every((s) => s === 200)).toBe(true);
+      expect(h.env.kube.writes()).toEqual([]);
+      expect(h.env.github.pulls()).toEqual([]);
+      await handle.terminate('test done');
+    });
+  });
+
+  it('Kubernetes API 429 with Retry-After 2 s on the KafkaUser → waited out for the API server\'s 2 s, then read: nothing degraded', async () => {
+    await withIncident({}, async (h) => {
+      h.env.kube.failNext(apiTooManyRequests('kafkausers', 2));
+      const { handle, state } = await diagnosed(h);
+
+      expect(state.diagnosis?.degraded).toEqual([]);
+      const reads = kubeRequests(h, /\/kafkausers\//);
+      expect(reads.map((r) => r.status)).toEqual([429, 200]);
+      expect(reads[1]!.at - reads[0]!.at).toBeGreaterThanOrEqual(2_000);
+      await handle.terminate('test done');
+    });
+  });
+
+  it('Kubernetes API 403 on events (RBAC tightened) → events degraded as not allowed, asked once and not retried; the incident goes on', async () => {
+    await withIncident({}, async (h) => {
+      h.env.kube.failNext(apiError('events', 403, { times: 1000 }));
+      const { handle, state } = await diagnosed(h);
+
+      expect(state.diagnosis?.degraded).toEqual(['events']);
+      const events = state.diagnosis!.events;
+      expect(events.ok ? null : events.error).toMatch(/^list events in t-\S+: not allowed \(403\): Forbidden: events is forbidden: .* \(NotAllowedError; attempt 1; not retryable\)$/);
+      expect(kubeRequests(h, /\/events$/)).toHaveLength(1);
+      expect(state.classification?.class).toBe('alpaca_406_second_connection');
+      await handle.terminate('test done');
+    });
+  });
+
+  it('Kubernetes API 500 on every Deployment read → deployment degraded after 3 attempts, needs-human: not restarting blind', async () => {
+    await withIncident({}, async (h) => {
+      h.env.kube.failNext(apiError('deployments', 500, { method: 'GET', times: 1000 }));
+      const final = await result(await h.start());
+
+      expect(final.outcome).toBe('needs-human');
+      expect(final.diagnosis?.degraded).toContain('deployment');
+      const deployment = final.diagnosis!.deployment;
+      expect(deployment.ok ? null : deployment.error).toMatch(/^read deployment t-\S+\/torghut-ws: HTTP 500: InternalError: Internal error occurred: etcdserver: request timed out \(UpstreamError; attempt 3; retries exhausted\)$/);
+      expect(final.notes.join('\n')).toMatch(/the Deployment could not be read/);
+      expect(h.env.kube.writes()).toEqual([]);
+      const { slackMessages, ...acted } = await actions(h, final);
+      expect(acted).toEqual({ branches: 0, pulls: 0, restartCommits: 0, slackRepliesTwice: 0, merges: 0, syncs: 0, rollouts: 0 });
+      expect(slackMessages).toBeLessThanOrEqual(1);
+    });
+  });
+});
+
+describe('Kubernetes API faults during the verification', () => {
+  const verifyQuickly = (r: RunbookConfig): RunbookConfig => ({ ...withMergeWait(r), timeouts: { ...withMergeWait(r).timeouts, verification: '5 seconds' } });
+
+  async function mergedWith(h: IncidentHarness, fault: () => void): Promise<IncidentState> {
+    const handle = await startApproved(h);
+    const waiting = await waitForPhase(handle, ['awaiting-merge']);
+    fault();
+    await h.env.github.mergePullRequest(waiting.pullRequest!.number);
+    return result(handle);
+  }
+
+  it('Kubernetes API 500 on the Deployment once while verifying → the next look verifies: remediated', async () => {
+    await withIncident({ adjust: withMergeWait }, async (h) => {
+      const final = await mergedWith(h, () => h.env.kube.failNext(apiError('deployments', 500, { method: 'GET' })));
+
+      expect(final.outcome, final.error).toBe('remediated');
+      expect(kubeRequests(h, /\/deployments\//).some((r) => r.status === 500)).toBe(true);
+      expect(await actions(h, final)).toEqual(ONE_OF_EACH);
+    });
+  });
+
+  it('Kubernetes API hangs on the Deployment while verifying → that look gives up at its deadline, the next verifies: remediated, nothing left open', async () => {
+    await withIncident({ adjust: withMergeWait, clients: { requestTimeoutMs: 1_500 } }, async (h) => {
+      const final = await mergedWith(h, () => h.env.kube.failNext(apiHang('deployments', { method: 'GET' })));
+
+      expect(final.outcome, final.error).toBe('remediated');
+      expect(kubeRequests(h, /\/deployments\//).filter((r) => r.fault === 'hung')).toHaveLength(1);
+      expect(h.env.kube.inFlight()).toEqual([]);
+      expect(await actions(h, final)).toEqual(ONE_OF_EACH);
+    });
+  });
+
+  it('Kubernetes API 403 on the Deployment after the merge (RBAC tightened) → needs-human: the rollout could not be checked, no rollback offered', async () => {
+    await withIncident({ adjust: verifyQuickly }, async (h) => {
+      const final = await mergedWith(h, () => h.env.kube.failNext(apiError('deployments', 403, { method: 'GET', times: 1000 })));
+
+      expect(final.outcome).toBe('needs-human');
+      expect(final.verification).toMatchObject({ ok: false, unchecked: ['rollout'] });
+      expect(final.verification?.detail).toMatch(/could not check the rollout .*not allowed \(403\)/);
+      expect(final.notes.join('\n')).toMatch(/could not verify the restart/);
+      expect(final.rollback).toBeNull();
+      expect(await actions(h, final)).toEqual(ONE_OF_EACH);
     });
   });
 });
@@ -270,8 +510,11 @@ describe('Slack faults', () => {
       const final = await result(await startApproved(h));
 
       expect(final.outcome, final.error).toBe('remediated');
+      // The refused post and the post after the wait; then one reply in its thread per step and the report's at close.
       const posts = h.env.slack.requests.filter((r) => r.path === '/api/chat.postMessage');
-      expect(posts).toHaveLength(2);
+      const replies = h.env.slack.incidentReplies(final.workflowId, final.runId);
+      expect(replies.map((r) => r.key)).toEqual(STEP_REPLIES_OF_A_REMEDIATION);
+      expect(posts).toHaveLength(2 + replies.length);
       expect(posts[1]!.at - posts[0]!.at).toBeGreaterThanOrEqual(1_000);
       expect(final.notes.filter((n) => n.startsWith('Slack update failed'))).toEqual([]);
       expect(await actions(h, final)).toEqual(ONE_OF_EACH);
@@ -300,7 +543,11 @@ describe('Slack faults', () => {
       const final = await result(await startApproved(h));
 
       expect(final.outcome, final.error).toBe('remediated');
-      expect(h.env.slack.requests.filter((r) => r.path === '/api/chat.postMessage')).toHaveLength(2);
+      // The hung post and the retry; then one reply in its thread per step and the report's at close.
+      const replies = h.env.slack.incidentReplies(final.workflowId, final.runId);
+      expect(replies.map((r) => r.key)).toEqual(STEP_REPLIES_OF_A_REMEDIATION);
+      expect(h.env.slack.requests.filter((r) => r.path === '/api/chat.postMessage')).toHaveLength(2 + replies.length);
+      expect(h.env.slack.messages.filter((m) => m.threadTs)).toHaveLength(replies.length);
       expect(await actions(h, final)).toEqual(ONE_OF_EACH);
     });
   });
@@ -356,7 +603,17 @@ describe('a worker lost in the middle of an action', () => {
         const post = h.env.argo.requests.findIndex((r) => r.method === 'POST');
         return post >= 0 && h.env.argo.requests.slice(post + 1).some((r) => r.method === 'GET');
       };
-      const { handle } = await crashWhen(h, polledAfterSync, () => h.env.argo.failNext(hang({ method: 'GET' })));
+      // Armed once the sync was requested, so the hang meets a status poll of that sync (the GETs of
+      // the ownership check and the look before the sync come first).
+      let watcher: NodeJS.Timeout | undefined;
+      const armOnSync = () => {
+        watcher = setInterval(() => {
+          if (!h.env.argo.requests.some((r) => r.method === 'POST')) return;
+          clearInterval(watcher);
+          h.env.argo.failNext(hang({ method: 'GET' }));
+        }, 5);
+      };
+      const { handle } = await crashWhen(h, polledAfterSync, armOnSync).finally(() => clearInterval(watcher));
       const final = await h.run(async () => {
         const polling = Date.now();
         await expect.poll(() => h.env.argo.requests.some((r) => r.at > polling), { timeout: 30_000, interval: 50 }).toBe(true);

@@ -118,9 +118,12 @@ describe('restart PR (procedure A)', () => {
 
   it('attempt that died after committing but before opening the PR → retry reuses the branch and commit', async () => {
     const { sim, github } = await setup();
-    sim.failNext({ method: 'POST', path: /\/pulls$/, status: 422, message: 'Validation Failed' });
+    // A 502 on every try of the attempt (the request and its two client retries): the attempt fails
+    // retryably, its branch and commit stay for the next attempt (a 422 would delete the branch).
+    sim.failNext({ method: 'POST', path: /\/pulls$/, status: 502, message: 'Bad Gateway', times: 3 });
     const failure = await failureOf(github.openRestartPullRequest(restartInput()));
-    expect(failure.type).toBe('InputError');
+    expect(failure.nonRetryable).toBe(false);
+    expect(sim.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/pulls')).map((r) => r.status)).toEqual([502, 502, 502]);
     expect(sim.pulls()).toHaveLength(0);
     expect(await commitsAhead(sim, BRANCH)).toBe(1);
 
@@ -162,7 +165,7 @@ describe('restart PR (procedure A)', () => {
     const failure = await failureOf(github.openRestartPullRequest(restartInput({ deploymentPath: TORGHUT_CONFIGMAP_PATH })));
     expect(failure.type).toBe('InputError');
     expect(failure.nonRetryable).toBe(true);
-    expect(failure.message).toContain('must be a Deployment');
+    expect(failure.message).toMatch(/holds no Deployment \(it holds ConfigMap\/torghut-ws\)/);
     expect(sim.writes()).toEqual([]);
   });
 });

@@ -23,6 +23,11 @@ import { alertFiredSignal, approveSignal, rejectSignal, statusQuery } from '../.
 import { incidentHarness, pinned, uniqueRunbook, waitForPhase, type IncidentHarness } from '../support/incident';
 import { connectTemporal, createTestWorker, uniqueTaskQueue, type TemporalTestContext } from '../support/temporal';
 
+/** The PR's comments other than the incident report AgentRuns posts on it at close. */
+function humanComments(h: IncidentHarness, prNumber: number) {
+  return h.env.github.comments(prNumber).filter((c) => !c.body.startsWith('<!-- agentruns-incident-report'));
+}
+
 let ctx: TemporalTestContext;
 beforeAll(async () => {
   ctx = await connectTemporal();
@@ -322,7 +327,7 @@ describe('§4 pre-flight: the restart acts on the present, not on the alert of a
       expect(final.outcome).toBe('recovered-before-action');
       const pr = h.env.github.pulls()[0]!;
       expect(pr).toMatchObject({ number: waiting.pullRequest!.number, state: 'closed', merged: false });
-      expect(h.env.github.comments(pr.number).map((c) => c.body)).toEqual([expect.stringMatching(/^Closed by AgentRuns: .* is Ready again/)]);
+      expect(humanComments(h, pr.number).map((c) => c.body)).toEqual([expect.stringMatching(/^Closed by AgentRuns: .* is Ready again/)]);
       expect(final.pullRequest).toMatchObject({ number: pr.number, closed: true, merged: false });
       expect(final.notes.at(-1)).toMatch(new RegExp(`closed the unmerged PR #${pr.number}$`));
       expect(final.preflights.map((p) => p.before)).toEqual(['pull-request', 'sync']);
@@ -443,7 +448,7 @@ describe('§5 long waits survive worker rollouts', () => {
       expect(verifying.pullRequest?.merged).toBe(true);
       const pulls = h.env.github.pulls();
       expect(pulls).toEqual([expect.objectContaining({ number: waiting.pullRequest!.number, merged: true })]);
-      expect(h.env.github.comments(pulls[0]!.number)).toEqual([]);
+      expect(humanComments(h, pulls[0]!.number)).toEqual([]);
       expect(final.notes.join(' ')).not.toMatch(/closed the unmerged PR/);
       expect(h.env.kube.snapshot().rollouts).toBe(1);
       expect(h.env.argo.syncCount('torghut')).toBe(1);
@@ -504,7 +509,7 @@ describe('§6 the GitOps side effects are exactly the ones asked for', () => {
       expect(final.verification?.ok).toBe(true);
       const pr = h.env.github.pulls()[0]!;
       expect(pr).toMatchObject({ state: 'closed', merged: true });
-      expect(h.env.github.comments(pr.number)).toEqual([]);
+      expect(humanComments(h, pr.number)).toEqual([]);
       expect(h.env.kube.snapshot().rollouts).toBe(1);
       expect(Date.parse(final.restart!.happenedAt!)).toBeGreaterThanOrEqual(Date.parse(pr.mergedAt!));
     });
@@ -556,7 +561,7 @@ describe('§6 the GitOps side effects are exactly the ones asked for', () => {
       expect(final.outcome).toBe('verification-failed');
       const revert = h.env.github.pulls().find((p) => p.number !== waiting.pullRequest!.number)!;
       expect(revert).toMatchObject({ state: 'closed', merged: false });
-      expect(h.env.github.comments(revert.number).map((c) => c.body)).toEqual([
+      expect(humanComments(h, revert.number).map((c) => c.body)).toEqual([
         expect.stringMatching(/^Closed by AgentRuns: not merged within 4 seconds; incident .* gave up waiting\./),
       ]);
       expect(final.rollback?.pullRequest).toMatchObject({ number: revert.number, merged: false, closed: true });

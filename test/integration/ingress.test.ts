@@ -210,6 +210,22 @@ async function signals(workflowId: string): Promise<{ name: string; arg: Record<
     }));
 }
 
+/** How many deliveries the signals stand for (a coalesced signal carries its `repeats`). */
+function deliveriesIn(sent: Array<{ arg: Record<string, unknown> }>): number {
+  return sent.reduce((n, s) => n + (typeof s.arg.repeats === 'number' ? s.arg.repeats : 1), 0);
+}
+
+/** Polls `probe` until it returns a value (10 s at most). */
+async function eventually<T>(probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('condition not met within 10 s');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 async function executionsOf(workflowId: string, expected: number): Promise<number> {
   // Visibility is eventually consistent: wait until it has caught up with `expected`, then count.
   const deadline = Date.now() + 10_000;
@@ -409,7 +425,13 @@ describe('Alertmanager webhook: alerts become incidents', () => {
     const third = (await (await post(body)).json()) as { incidents: { attached: boolean }[] };
     expect([first, second, third].map((b) => b.incidents[0]!.attached)).toEqual([false, true, true]);
     expect(await executionsOf(workflowId, 1)).toBe(1);
-    expect((await signals(workflowId)).map((s) => s.name)).toEqual(['alertFired', 'alertFired', 'alertFired']);
+    // Re-sent moments after its delivery, the alert is answered at once and counted on the next call.
+    expect([second, third].every((b) => (b.incidents[0] as { deferred?: boolean }).deferred === true)).toBe(true);
+    const sent = await eventually(async () => {
+      const got = await signals(workflowId);
+      return deliveriesIn(got) === 3 ? got : undefined;
+    });
+    expect(sent.every((s) => s.name === 'alertFired')).toBe(true);
     expect(await counter(metrics, 'incidentsStarted', {})).toBe(1);
     expect(await counter(metrics, 'incidentsAttached', {})).toBe(2);
   });
@@ -421,7 +443,29 @@ describe('Alertmanager webhook: alerts become incidents', () => {
     const answers = await Promise.all(Array.from({ length: 4 }, () => post(webhook([alert('firing')]))));
     expect(answers.map((a) => a.status)).toEqual([202, 202, 202, 202]);
     expect(await executionsOf(workflowId, 1)).toBe(1);
-    expect(await signals(workflowId)).toHaveLength(4);
+    // The ingress coalesces the target's calls (ingress/coalesce.ts): the re-sends that arrived while
+    // the first call was in flight ride on one signal that says how many deliveries it stands for.
+    const sent = await signals(workflowId);
+    expect(sent.length).toBeGreaterThanOrEqual(2);
+    expect(sent.length).toBeLessThan(4);
+    expect(sent.reduce((n, s) => n + (typeof s.arg.repeats === 'number' ? s.arg.repeats : 1), 0)).toBe(4);
+  });
+
+  it('concurrent alerts of one target with different fingerprints ride on one call: an alertsFired signal listing each with its repeats, every post counted', async () => {
+    const runbook = makeRunbook();
+    const workflowId = workflowIdOf(runbook);
+    const { post } = await startIngress({ runbooks: [runbook] });
+    const fingerprints = ['aaaa0001', 'bbbb0002', 'cccc0003'];
+    const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => post(webhook([alert('firing', {}, fingerprints[i % 3])]))));
+    expect(answers.map((a) => a.status)).toEqual(Array(12).fill(202));
+    expect(await executionsOf(workflowId, 1)).toBe(1);
+    const sent = await signals(workflowId);
+    // Fewer calls than posts, at most one in flight per target.
+    expect(sent.length).toBeLessThan(12);
+    const carried = sent.flatMap((s) => (s.name === 'alertsFired' ? (s.arg as unknown as Array<Record<string, unknown>>) : [s.arg]));
+    expect(sent.some((s) => s.name === 'alertsFired')).toBe(true);
+    expect(carried.reduce((n, a) => n + (typeof a.repeats === 'number' ? a.repeats : 1), 0)).toBe(12);
+    expect(new Set(carried.map((a) => a.fingerprint))).toEqual(new Set(fingerprints));
   });
 
   it('an alert no runbook matches is acknowledged (202) and ignored with the reason; nothing starts', async () => {
@@ -530,8 +574,12 @@ describe('Alertmanager webhook: a group is accepted whole, each alert on its own
     const first = (await (await post(webhook(pods))).json()) as { incidents: unknown[] };
     expect(first.incidents).toEqual([{ workflowId, runbook: runbook.id, attached: false, alerts: 3, fingerprints: ['fp-p1', 'fp-p2', 'fp-p3'] }]);
     const again = (await (await post(webhook(pods))).json()) as { incidents: { attached: boolean }[] };
-    expect(again.incidents).toMatchObject([{ attached: true, alerts: 3 }]);
-    const got = await signals(workflowId);
+    expect(again.incidents).toMatchObject([{ attached: true, alerts: 3, deferred: true }]);
+    // The re-send was answered at once (delivered moments ago); its signal follows on the next call.
+    const got = await eventually(async () => {
+      const sent = await signals(workflowId);
+      return sent.length >= 2 ? sent : undefined;
+    });
     expect(got.map((s) => [s.name, s.arg.fingerprint])).toEqual([
       ['alertFired', 'fp-p1'],
       ['alertFired', 'fp-p1'],
@@ -607,7 +655,8 @@ describe('Temporal goes away between two requests', () => {
       expect((await post(webhook([alert('firing')]))).status).toBe(202);
       await proxy.close();
       const startedAt = Date.now();
-      const res = await post(webhook([alert('firing')]));
+      // Another alert (a re-send of the first would be answered at once: it is on the incident already).
+      const res = await post(webhook([alert('firing', {}, 'a1b2c3d4e5f6')]));
       expect(res.status).toBe(503);
       // A lower bound (a slow machine cannot make it fail): the 0.5 s connection check did not
       // answer this one, the budget did; the upper bound is loose, as above.
@@ -619,6 +668,24 @@ describe('Temporal goes away between two requests', () => {
       await proxy.close();
       await proxied.close();
     }
+  });
+});
+
+describe('re-sends moments after a delivery', () => {
+  it('are answered at once (deferred) and every one is counted on the incident by the next call', async () => {
+    const runbook = makeRunbook();
+    const workflowId = workflowIdOf(runbook);
+    const { post } = await startIngress({ runbooks: [runbook] });
+    expect((await post(webhook([alert('firing')]))).status).toBe(202);
+    const answers = await Promise.all(Array.from({ length: 10 }, async () => (await post(webhook([alert('firing')]))).json() as Promise<{ incidents: Array<{ deferred?: boolean; attached: boolean }> }>));
+    expect(answers.map((a) => [a.incidents[0]!.attached, a.incidents[0]!.deferred])).toEqual(Array(10).fill([true, true]));
+    // Every delivery is on the incident's history: the signals' repeats add up to the posts.
+    const sent = await eventually(async () => {
+      const got = await signals(workflowId);
+      return deliveriesIn(got) === 11 ? got : undefined;
+    });
+    expect(sent.length).toBeLessThan(11);
+    expect(await executionsOf(workflowId, 1)).toBe(1);
   });
 });
 

@@ -7,6 +7,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiException, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { CancelledFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createKubernetesActivities, type KubernetesActivities } from '../../activities/kubernetes';
 import { createVerifyActivities } from '../../activities/verify';
@@ -14,10 +16,14 @@ import { diagnosisTarget } from '../../domain/collect-diagnosis';
 import { loadRunbookConfig } from '../../config/load-runbook';
 import { describePodScope, type DiagnosisTarget } from '../../domain/diagnosis';
 import { kubeconfigFor, startKubeSim, writeKubeconfig, type KubeSim } from '../../sim/kube-api';
+import { apiDrop, apiError, apiHang, apiTooManyRequests } from '../../sim/kube-faults';
 import { listScenarios, loadScenario, parseScenario, type Scenario, type ScenarioInput } from '../../sim/scenario';
 import { diagnosisRead, DIAGNOSIS_READS, requestAttributes, roleAllows, shippedRoleRules } from '../support/kube-rbac';
 
-const SCENARIOS = await listScenarios();
+/** The torghut-ws scenarios: the others are other services' (quote-api), diagnosed by their own runbooks. */
+const SCENARIOS = (await Promise.all((await listScenarios()).map(async (name) => [name, (await loadScenario(name)).deployment.name] as const)))
+  .filter(([, deployment]) => deployment === 'torghut-ws')
+  .map(([name]) => name);
 let target: DiagnosisTarget;
 const running: KubeSim[] = [];
 
@@ -353,6 +359,64 @@ describe('secrets: no access at all', () => {
     expect((await refusal(core.listSecretForAllNamespaces())).status.message).toBe(`secrets is forbidden: ${sa} cannot list resource "secrets" in API group "" at the cluster scope`);
     expect((await refusal(core.deleteNamespacedSecret({ name: 'torghut-ws', namespace: 'torghut' }))).status.message).toMatch(/cannot delete resource "secrets"/);
     expect(sim.requests.filter((r) => r.path.includes('/secrets')).map((r) => r.status)).toEqual([403, 403, 403, 403]);
+  });
+});
+
+describe('API faults: every call bounded by its deadline and its activity', () => {
+  const bounded = async (requestTimeoutMs: number) => {
+    const { sim } = await environment('alpaca-406');
+    return { sim, kube: createKubernetesActivities(kubeconfigFor(sim), { requestTimeoutMs }) };
+  };
+  const apiRequests = (sim: KubeSim, path: RegExp) => sim.requests.filter((r) => r.target === 'api' && path.test(r.path));
+
+  it('a hung pods/log read gives up at its deadline: a retryable UpstreamError naming the read, the connection closed, nothing more sent', async () => {
+    const { sim, kube } = await bounded(500);
+    sim.failNext(apiHang('pods/log'));
+    const err = await kube.tailLogs(target).then(() => undefined, (e: unknown) => e as Error & { type?: string; nonRetryable?: boolean });
+    expect(err).toMatchObject({ type: 'UpstreamError', nonRetryable: false, message: expect.stringMatching(/^read log of pod torghut\/torghut-ws-\S+: no answer within 500 ms \(request aborted\)$/) });
+    await expect.poll(() => sim.inFlight(), { timeout: 2_000, interval: 20 }).toEqual([]);
+    const [hung, ...more] = apiRequests(sim, /\/log$/);
+    expect(more).toEqual([]);
+    expect(hung).toMatchObject({ fault: 'hung' });
+    // The client closed the connection at its deadline (not whenever the server might have answered);
+    // the sim sees the request after the deadline started, so the lower bound only says "not at once".
+    expect(hung!.abandonedAt! - hung!.at).toBeGreaterThanOrEqual(250);
+    expect(hung!.abandonedAt! - hung!.at).toBeLessThan(3_000);
+    expect(sim.requests.filter((r) => r.at > hung!.abandonedAt!)).toEqual([]);
+  });
+
+  it('cancelled with its activity (worker shutdown, attempt given up): the hung request is aborted at once, nothing more is sent', async () => {
+    const { sim, kube } = await bounded(60_000);
+    sim.failNext(apiHang('deployments'));
+    const env = new MockActivityEnvironment();
+    const running = env.run(kube.getDeploymentFacts, target).then(() => undefined, (e: unknown) => e);
+    await expect.poll(() => apiRequests(sim, /\/deployments\//).length, { timeout: 5_000, interval: 20 }).toBe(1);
+    const cancelledAt = Date.now();
+    env.cancel('CANCELLED');
+    expect(await running).toBeInstanceOf(CancelledFailure);
+    await expect.poll(() => sim.inFlight(), { timeout: 2_000, interval: 20 }).toEqual([]);
+    const [hung] = apiRequests(sim, /\/deployments\//);
+    expect(hung!.abandonedAt! - cancelledAt).toBeLessThan(1_000);
+    // getDeploymentFacts goes on to the ReplicaSets when the Deployment answers: an abandoned attempt never does.
+    expect(apiRequests(sim, /replicasets/)).toEqual([]);
+  });
+
+  it('429 with Retry-After → RateLimitedError retried after the API server\'s own delay', async () => {
+    const { sim, kube } = await bounded(5_000);
+    sim.failNext(apiTooManyRequests('events', 7));
+    const err = await kube.listEvents(target).then(() => undefined, (e: unknown) => e as Error & { type?: string; nonRetryable?: boolean; nextRetryDelay?: unknown });
+    expect(err).toMatchObject({ type: 'RateLimitedError', nonRetryable: false, nextRetryDelay: 7_000 });
+    expect(err!.message).toMatch(/^list events in torghut: rate limited \(HTTP 429\), retry after 7 s/);
+  });
+
+  it('a dropped connection → retryable UpstreamError; 403 on a resource → NotAllowedError, not retried', async () => {
+    const { sim, kube } = await bounded(5_000);
+    sim.failNext(apiDrop('replicasets'));
+    sim.failNext(apiError('kafkausers', 403));
+    await expect(kube.rolloutStatus(target)).resolves.toMatchObject({ podScope: { replicaSet: null, fallback: expect.stringMatching(/^its ReplicaSets could not be read: list replicasets .*: unreachable/) } });
+    await expect(kube.checkKafkaCredentials(target)).rejects.toMatchObject({ type: 'NotAllowedError', nonRetryable: true, message: expect.stringMatching(/^read kafkausers\.kafka\.strimzi\.io torghut\/torghut-ws: not allowed \(403\)/) });
+    expect(apiRequests(sim, /replicasets/).map((r) => r.fault)).toEqual(['dropped']);
+    expect(sim.inFlight()).toEqual([]);
   });
 });
 

@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createKubernetesActivities, type KubernetesActivities } from '../../activities/kubernetes';
 import { loadRunbookConfig } from '../../config/load-runbook';
 import { classifyDiagnosis } from '../../domain/classify';
+import { NO_FAILURE_KNOWLEDGE } from '../../domain/failure-knowledge';
 import { collectDiagnosis } from '../../domain/collect-diagnosis';
 import type { RunbookConfig } from '../../domain/runbook-config';
 import { kubeconfigFor, startKubeSim } from '../../sim/kube-api';
@@ -17,7 +18,10 @@ import { closeSeeded, seeded, workerKubeConfig } from '../support/kube';
 
 afterAll(closeSeeded);
 
-const SCENARIOS = await listScenarios();
+/** The torghut-ws scenarios: the others are other services' (quote-api), diagnosed by their own runbooks. */
+const SCENARIOS = (await Promise.all((await listScenarios()).map(async (name) => [name, (await loadScenario(name)).deployment.name] as const)))
+  .filter(([, deployment]) => deployment === 'torghut-ws')
+  .map(([name]) => name);
 
 /** The Role's resources a scenario's API faults stand for. */
 const FAULT_RESOURCES: Record<keyof Scenario['faults'], string> = {
@@ -35,6 +39,7 @@ const FAULT_RESOURCES: Record<keyof Scenario['faults'], string> = {
 async function diagnoseAndClassify(kube: KubernetesActivities, runbook: RunbookConfig) {
   const diagnosis = await collectDiagnosis({ ...kube, readGitOpsFacts: () => Promise.resolve(null) }, runbook);
   const classification = classifyDiagnosis(diagnosis, {
+    knowledge: runbook.failures ?? NO_FAILURE_KNOWLEDGE,
     expectedReplicas: runbook.target.expectedReplicas,
     kafkaUser: runbook.target.kafkaUser ?? runbook.target.kafkaSecret,
     readinessPath: runbook.target.health.readinessPath,

@@ -34,6 +34,8 @@ const restartRunbook = (r: RunbookConfig): RunbookConfig => ({
   gitops: { ...r.gitops, merge: 'auto', mergePollInterval: '200ms' },
   timeouts: { ...r.timeouts, approval: '2 minutes', verification: '90 seconds' },
   argo: { enabled: true, application: 'torghut', syncTimeout: '90 seconds' },
+  // The new pod's stability watched on the real pods the controller made: a short window here.
+  verification: { ...r.verification, stableFor: '5 seconds' },
 });
 
 describe('GitOps restart of torghut-ws on the real control plane', () => {
@@ -78,6 +80,10 @@ describe('GitOps restart of torghut-ws on the real control plane', () => {
         ok: true,
         detail: expect.stringMatching(/^rollout complete and \/readyz 200 on every new pod: 1 pod of ReplicaSet torghut-ws-\w+; 1 old or finished pod ignored$/),
       });
+      // The new pod stayed Ready without a restart for the window (the Evicted one of the old ReplicaSet left out).
+      expect(final.verification?.checks).toEqual([
+        expect.objectContaining({ name: 'stability', result: 'passed', detail: expect.stringMatching(/^torghut-ws-\w+-\w+ Ready, 0 restarts$/) }),
+      ]);
 
       // Argo CD applied the merged manifest: the live Deployment carries the PR's restartedAt, rolled by the real controller.
       expect(env.applied).toHaveLength(1);

@@ -30,7 +30,7 @@ async function labelled(s: SeededNamespace) {
 
 async function diagnoseAndClassify(kube: KubernetesActivities, s: SeededNamespace) {
   const diagnosis = await collectDiagnosis({ ...kube, readGitOpsFacts: () => Promise.resolve(null) }, s.runbook);
-  const classification = await createClassifyActivities().classifyIncident(diagnosis, { expectedReplicas: 1, kafkaUser: 'torghut-ws', readinessPath: '/readyz' });
+  const classification = await createClassifyActivities({ runbooks: [s.runbook] }).classifyIncident(diagnosis, { runbookId: s.runbook.id, expectedReplicas: 1, kafkaUser: 'torghut-ws', readinessPath: '/readyz' });
   return { diagnosis, classification };
 }
 

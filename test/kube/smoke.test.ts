@@ -13,8 +13,8 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, expect, it } from 'vitest';
 import { createKubernetesActivities } from '../../activities/kubernetes';
 import { loadRunbookConfig } from '../../config/load-runbook';
-import { FAILURE_CLASSES } from '../../domain/classification';
 import { classifyDiagnosis } from '../../domain/classify';
+import { NO_FAILURE_KNOWLEDGE } from '../../domain/failure-knowledge';
 import { collectDiagnosis } from '../../domain/collect-diagnosis';
 import { describePodScope } from '../../domain/diagnosis';
 import type { RunbookConfig } from '../../domain/runbook-config';
@@ -37,6 +37,7 @@ it('the runbook target is diagnosed read-only and classified', async () => {
   // Only reads: the diagnosis sources, never patchRestartedAt.
   const diagnosis = await collectDiagnosis({ ...kube, readGitOpsFacts: () => Promise.resolve(null) }, runbook);
   const classification = classifyDiagnosis(diagnosis, {
+    knowledge: runbook.failures ?? NO_FAILURE_KNOWLEDGE,
     expectedReplicas: runbook.target.expectedReplicas,
     kafkaUser: runbook.target.kafkaUser ?? runbook.target.kafkaSecret,
     readinessPath: runbook.target.health.readinessPath,
@@ -47,7 +48,7 @@ it('the runbook target is diagnosed read-only and classified', async () => {
       `${diagnosis.degraded.length ? ` (degraded: ${diagnosis.degraded.join(', ')})` : ''}; ${pods}`,
   );
   expect(diagnosis.deployment.ok, diagnosis.deployment.ok ? '' : diagnosis.deployment.error).toBe(true);
-  expect(FAILURE_CLASSES).toContain(classification.class);
+  expect(['healthy', ...(runbook.failures?.precedence ?? ['unknown'])]).toContain(classification.class);
   if (!isExternalCluster()) {
     expect(classification.class).toBe('alpaca_406_second_connection');
     expect(diagnosis.degraded).toEqual([]);

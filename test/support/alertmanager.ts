@@ -4,17 +4,15 @@
  * is a webhook to the ingress, authenticated with a bearer token read from a file
  * (`http_config.authorization.credentials_file`, as deploy/README's receiver does).
  *
- * It runs in its own process group and is stopped with it: `stop()`, or — should the test process
- * die first — an `exit` hook; with $AGENTRUNS_PID_DIR set its pid is kept there while it runs, for
- * .ci/run to kill. Missing binary: a loud error with the install hint, never a skip.
+ * It runs as ./daemon.ts runs a server: its own process group, stopped with it, a loud error when
+ * the binary is missing.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { freePort } from '../../devstack/temporal-dev-server';
+import { findBinary, startDaemon } from './daemon';
 
 const CANDIDATES = ['/usr/bin/prometheus-alertmanager', 'prometheus-alertmanager', 'alertmanager'];
 
@@ -50,18 +48,8 @@ export interface Alertmanager {
   stop(): Promise<void>;
 }
 
-function findBinary(): { path: string; version: string } {
-  for (const path of CANDIDATES) {
-    const run = spawnSync(path, ['--version'], { encoding: 'utf8' });
-    if (run.status === 0) return { path, version: `${run.stdout}${run.stderr}`.split('\n')[0]!.trim() };
-  }
-  throw new Error(
-    "Alertmanager not found (looked for /usr/bin/prometheus-alertmanager, prometheus-alertmanager, alertmanager): install Debian's prometheus-alertmanager package (`apt-get install prometheus-alertmanager`, as .ci/system-deps does)",
-  );
-}
-
 export async function startAlertmanager(options: AlertmanagerOptions): Promise<Alertmanager> {
-  const binary = findBinary();
+  const binary = findBinary('Alertmanager', CANDIDATES, "install Debian's prometheus-alertmanager package (`apt-get install prometheus-alertmanager`, as .ci/system-deps does)");
   const dir = mkdtempSync(join(tmpdir(), 'agentruns-alertmanager-'));
   const tokenFile = join(dir, 'agentruns-token');
   writeFileSync(tokenFile, `${options.token}\n`, { mode: 0o600 });
@@ -91,75 +79,19 @@ export async function startAlertmanager(options: AlertmanagerOptions): Promise<A
   mkdirSync(join(dir, 'data'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(
-    binary.path,
-    [
+  const daemon = await startDaemon({
+    name: 'Alertmanager',
+    binary,
+    args: [
       `--config.file=${configFile}`,
       `--storage.path=${join(dir, 'data')}`,
       `--web.listen-address=127.0.0.1:${port}`,
       '--cluster.listen-address=',
       '--log.level=debug',
     ],
-    { detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let output = '';
-  const keep = (chunk: Buffer) => {
-    output = (output + chunk.toString()).slice(-20_000);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await once(child, 'spawn');
-  const pid = child.pid!;
-  const killGroup = (signal: NodeJS.Signals) => {
-    try {
-      process.kill(-pid, signal);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  const pidFile = process.env.AGENTRUNS_PID_DIR ? join(process.env.AGENTRUNS_PID_DIR, `alertmanager-${pid}.pid`) : undefined;
-  const onExit = () => {
-    killGroup('SIGKILL');
-    if (pidFile) rmSync(pidFile, { force: true });
-  };
-  process.on('exit', onExit);
-  if (pidFile) {
-    mkdirSync(process.env.AGENTRUNS_PID_DIR!, { recursive: true });
-    writeFileSync(pidFile, `${pid}\n`);
-  }
-
-  let stopped = false;
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    if (child.exitCode === null && child.signalCode === null) {
-      const timer = setTimeout(() => killGroup('SIGKILL'), 5000);
-      if (killGroup('SIGTERM')) await exited;
-      clearTimeout(timer);
-    }
-    process.off('exit', onExit);
-    if (pidFile) rmSync(pidFile, { force: true });
-    rmSync(dir, { recursive: true, force: true });
-  };
-
-  try {
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`Alertmanager exited with ${child.exitCode ?? child.signalCode}:\n${output}`);
-      const ready = await fetch(`${url}/-/ready`).then(
-        (r) => r.ok,
-        () => false,
-      );
-      if (ready) break;
-      if (Date.now() > deadline) throw new Error(`Alertmanager did not become ready on ${url}:\n${output}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  } catch (err) {
-    await stop();
-    throw err;
-  }
+    readyUrl: `${url}/-/ready`,
+    dir,
+  });
 
   return {
     url,
@@ -179,7 +111,7 @@ export async function startAlertmanager(options: AlertmanagerOptions): Promise<A
       }
       return sum;
     },
-    log: () => output,
-    stop,
+    log: daemon.log,
+    stop: daemon.stop,
   };
 }

@@ -23,13 +23,16 @@ export interface IncidentHarness {
   runbook: RunbookConfig;
   /** Runs the worker until `fn` settles, then shuts it down. */
   run<T>(fn: () => Promise<T>): Promise<T>;
-  start(extra?: { dryRun?: boolean; alertname?: string }): Promise<WorkflowHandle>;
+  start(extra?: { dryRun?: boolean; alertname?: string; startsAt?: string }): Promise<WorkflowHandle>;
   close(): Promise<void>;
 }
 
 /**
  * A runbook unique to the test — its own id and its own target namespace — so each test owns its
  * incident's workflow ID (which derives from the target). Alert matchers follow the namespace.
+ * The hold of re-sends after a close and the stability watch after a restart are off unless the test
+ * turns them on (`adjust`): they are waits by design (hours, minutes), and each has its own tests
+ * (resend-hold.test.ts, recovery-checks.test.ts).
  */
 export function uniqueRunbook(runbook: RunbookConfig, adjust?: (r: RunbookConfig) => RunbookConfig): RunbookConfig {
   const name = `t-${randomUUID().slice(0, 12)}`;
@@ -38,6 +41,8 @@ export function uniqueRunbook(runbook: RunbookConfig, adjust?: (r: RunbookConfig
     id: name,
     target: { ...runbook.target, namespace: name },
     alerts: runbook.alerts.map((a) => ({ labels: { ...a.labels, ...(a.labels.namespace ? { namespace: name } : {}) } })),
+    timeouts: { ...runbook.timeouts, resendHold: 'off' },
+    verification: { ...runbook.verification, stableFor: 'off' },
   };
   return adjust ? adjust(unique) : unique;
 }
@@ -82,6 +87,7 @@ export async function incidentHarness(
           alert: {
             alertname: extra.alertname ?? 'TorghutWsNotReady',
             labels: { alertname: extra.alertname ?? 'TorghutWsNotReady', namespace: env.runbook.target.namespace },
+            ...(extra.startsAt ? { startsAt: extra.startsAt } : {}),
           },
         },
         { dryRun: extra.dryRun },

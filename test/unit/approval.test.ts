@@ -2,12 +2,14 @@
 import { describe, expect, it } from 'vitest';
 import { decisionRefusal, identityRefusal, prerequisiteFor, type DecisionContext } from '../../domain/approval';
 import type { DecisionInput } from '../../domain/decision';
+import { TORGHUT_WS } from '../support/shipped-rules';
 
 const runbook: DecisionContext['runbook'] = {
   id: 'torghut-ws',
   approvers: [{ id: 'oncall-alice', temporalIdentities: ['alice@example.com'] }, { id: 'oncall-bob' }],
   emergency: { directRestartEnabled: false },
   approval: { channels: ['temporal', 'slack', 'cli'] },
+  failures: TORGHUT_WS,
 };
 const RUN = 'run-1';
 const waiting = (over: Partial<DecisionContext> = {}): DecisionContext => ({
@@ -49,12 +51,12 @@ describe('approval rules', () => {
   });
 
   it('procedure B and C need the human prerequisite that fits the class confirmed before a restart; rejecting does not', () => {
-    expect(prerequisiteFor('alpaca_auth', 'B')).toMatch(/SealedSecrets/);
-    expect(prerequisiteFor('kafka_auth', 'C')).toMatch(/Kafka auth\/ACL/);
-    expect(prerequisiteFor('kafka_produce', 'C')).toMatch(/produce failure was fixed/);
-    expect(prerequisiteFor('kafka_produce', 'C')).not.toMatch(/ACL/);
-    expect(prerequisiteFor('kafka_metadata', 'C')).toMatch(/metadata failure was fixed/);
-    expect(prerequisiteFor('alpaca_406_second_connection', 'A')).toBeNull();
+    expect(prerequisiteFor(runbook, { class: 'alpaca_auth', procedure: 'B' })).toMatch(/SealedSecrets/);
+    expect(prerequisiteFor(runbook, { class: 'kafka_auth', procedure: 'C' })).toMatch(/Kafka auth\/ACL/);
+    expect(prerequisiteFor(runbook, { class: 'kafka_produce', procedure: 'C' })).toMatch(/produce failure was fixed/);
+    expect(prerequisiteFor(runbook, { class: 'kafka_produce', procedure: 'C' })).not.toMatch(/ACL/);
+    expect(prerequisiteFor(runbook, { class: 'kafka_metadata', procedure: 'C' })).toMatch(/metadata failure was fixed/);
+    expect(prerequisiteFor(runbook, { class: 'alpaca_406_second_connection', procedure: 'A' })).toBeNull();
     for (const [cls, procedure] of [['alpaca_auth', 'B'], ['kafka_auth', 'C']] as const) {
       const ctx = waiting({ classification: { class: cls, procedure } });
       expect(decisionRefusal(ctx, 'approve', as('oncall-alice'), 'cli')).toMatch(new RegExp(`procedure ${procedure} needs the human prerequisite`));

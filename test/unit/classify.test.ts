@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { EVIDENCE_LIMITS, LOG_CLASS_PRECEDENCE, classify, classifyDiagnosis } from '../../domain/classify';
-import type { Classification, ClassifierInput, FailureClass } from '../../domain/classification';
+import { EVIDENCE_LIMITS, LOG_CLASS_PRECEDENCE, classify, classifyDiagnosis, type FailureClass } from '../support/shipped-rules';
+import type { Classification, ClassifierInput } from '../../domain/classification';
 import type { DeploymentFacts, Diagnosis, KafkaCredentials, KafkaUserFacts, MissingSecret, PodFacts, ProbeResult } from '../../domain/diagnosis';
 
 // ---------------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import { prerequisiteFor } from '../../domain/approval';
 import type { Classification, FailureClass, Procedure } from '../../domain/classification';
 import type { DecisionRecord } from '../../domain/decision';
 import { fenced, restartPullRequestBody } from '../../domain/pull-request-body';
+import { TORGHUT_WS } from '../support/shipped-rules';
 
 const decision: DecisionRecord = {
   decision: 'approve',
@@ -42,7 +43,7 @@ function body(cls: FailureClass, procedure: Procedure, logLines: string[] = []):
     workflowLink: 'workflow agentruns-torghut-ws-torghut',
     classification: classification(cls, procedure, logLines),
     decision,
-    prerequisite: prerequisiteFor(cls, procedure),
+    prerequisite: prerequisiteFor({ failures: TORGHUT_WS }, { class: cls, procedure }),
   });
 }
 

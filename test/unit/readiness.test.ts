@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { READINESS_ERROR_CLASSES, parseReadiness } from '../../domain/readiness';
+import { parseReadiness as parseBy } from '../../domain/readiness';
+import { READINESS_ERROR_CLASSES, TORGHUT_READINESS } from '../support/shipped-rules';
+
+const parseReadiness = (status: number | null, text: string | undefined) => parseBy(status, text, TORGHUT_READINESS);
 
 const body = (errorClass: string | null, gates: Record<string, unknown> = { alpaca_ws: false, kafka: true, trade_updates: true }, extra: Record<string, unknown> = {}) =>
   JSON.stringify({ status: 'not_ready', ...(errorClass === null ? {} : { error_class: errorClass }), gates, ...extra });

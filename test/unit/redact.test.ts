@@ -325,3 +325,31 @@ describe('properties', () => {
     }
   });
 });
+
+describe('gaps the fuzzer found (test/fuzz/redaction.test.ts)', () => {
+  it('a credential name glued to a token masked by its shape is masked in the same pass', () => {
+    // 64 hex characters and the name make one 83-character word: longer than any credential name.
+    const line = `slack client xapp-1-A0123BCDEFG-4567890123456-${'0a1b2c3d'.repeat(8)}KAFKA_SASL_PASSWORD: Hq3Lz9pW2x`;
+    const out = redact(line);
+    expectGone(out, 'Hq3Lz9pW2x');
+    expect(redact(out)).toBe(out);
+  });
+
+  it('a PEM block inside a quoted value: the rest of the value up to its closing quote is masked too', () => {
+    const line = 'password="ab-----BEGIN PRIVATE KEY-----MIIEvQ-----END PRIVATE KEY-----Zk8vQ2mX7p" user=torghut-ws';
+    const out = redact(line);
+    expectGone(out, 'Zk8vQ2mX7p', 'MIIEvQ');
+    expect(out).toBe(`password="${REDACTED}${REDACTED}" user=torghut-ws`);
+    expect(redact(out)).toBe(out);
+  });
+
+  it.each([
+    ['a header value next to a PEM block', 'Authorization: x-----BEGIN PRIVATE KEY-----'],
+    ['an open escaped quote before a PEM block', 'secret=\\"-----BEGIN PRIVATE KEY----------END PRIVATE KEY-----\u0000'],
+    ['a bearer token, a PEM block and an open quote', `Authorization: Bearer ${JWT}-----BEGIN PRIVATE KEY----------END PRIVATE KEY-----secret=\\"`],
+    ['a quoted value closed after two masks', '"password":"password: -----BEGIN PRIVATE KEY-----sasl.jaas.config=x required username="torghut-ws" password="Hq3Lz9pW2x";'],
+  ])('redacting again changes nothing: %s', (_name, line) => {
+    const once = redact(line);
+    expect(redact(once)).toBe(once);
+  });
+});

@@ -186,12 +186,13 @@ spec:
   describe('refuses what it cannot patch safely', () => {
     const at = { restartedAt: '2026-02-08T10:00:00Z' };
     it.each([
-      ['a Service', DEPLOYMENT.replace('kind: Deployment', 'kind: Service'), /must be a Deployment, found kind "Service"/],
-      ['no kind', DEPLOYMENT.replace('kind: Deployment\n', ''), /found kind \(none\)/],
-      ['two documents', `${DEPLOYMENT}---\n${DEPLOYMENT}`, /exactly one YAML document, found 2/],
-      ['an empty file', '# nothing here\n', /exactly one YAML document, found 0/],
+      ['a Service', DEPLOYMENT.replace('kind: Deployment', 'kind: Service'), /holds no Deployment \(it holds Service\/torghut-ws\)/],
+      ['no kind', DEPLOYMENT.replace('kind: Deployment\n', ''), /holds no Deployment \(it holds \(no kind\)\/torghut-ws\)/],
+      ['two Deployments and no name to tell them apart', `${DEPLOYMENT}---\n${DEPLOYMENT.replace('name: torghut-ws\n  namespace', 'name: other\n  namespace')}`, /2 documents that are a Deployment \(documents 1 and 2\)/],
+      ['an empty file', '# nothing here\n', /holds no Deployment \(it holds no document\)/],
       ['broken YAML', 'kind: Deployment\nspec: [1, 2\n', /not valid YAML/],
       ['a list', '- kind: Deployment\n', /not a YAML mapping/],
+      ['broken YAML in another document of the file', `kind: Service\nspec: [1, 2\n---\n${DEPLOYMENT}`, /not valid YAML/],
       ['no pod template', 'kind: Deployment\nspec:\n  replicas: 1\n', /spec.template is missing/],
       ['replicas as a string', DEPLOYMENT.replace('replicas: 2', 'replicas: "2"'), /spec.replicas must be an integer/],
     ])('%s', (_name, text, message) => {
@@ -208,6 +209,103 @@ spec:
     });
   });
 });
+
+/** A file as real GitOps repositories hold it: the Service and the Deployment together, comments between, flow maps. */
+const SERVICE = `# torghut-ws: Service and Deployment in one file (kustomize-free app of apps).
+apiVersion: v1
+kind: Service
+metadata: {name: torghut-ws, namespace: torghut, labels: {app: torghut-ws}}
+spec:
+  selector: { app: torghut-ws }
+  ports: [{name: http, port: 8080, targetPort: http}]
+`;
+const BETWEEN = `# ---------------------------------------------------------------
+# The forwarder itself. Keep replicas at 1 (Alpaca 406 otherwise).
+`;
+const ROLE = `
+# the pod's own Role, last in the file
+kind: Role
+apiVersion: rbac.authorization.k8s.io/v1
+metadata: { name: torghut-ws, namespace: torghut }
+rules: [{apiGroups: [""], resources: [configmaps], verbs: [get]}]
+`;
+const MULTI = `${SERVICE}---\n${BETWEEN}${DEPLOYMENT}---${ROLE}`;
+
+/** The one range in which two texts differ: everything before `start` and after `endBefore`/`endAfter` is identical. */
+function changedRange(before: string, after: string): { start: number; endBefore: number; endAfter: number } {
+  let start = 0;
+  while (start < before.length && start < after.length && before[start] === after[start]) start++;
+  let tail = 0;
+  while (tail < before.length - start && tail < after.length - start && before[before.length - 1 - tail] === after[after.length - 1 - tail]) tail++;
+  return { start, endBefore: before.length - tail, endAfter: after.length - tail };
+}
+
+describe('applyRestartPatch on a file of several documents', () => {
+  const at = { restartedAt: '2026-02-08T10:00:00Z', expectedReplicas: 1, name: 'torghut-ws' };
+
+  it('Service + Deployment + Role in one file → only the Deployment changes; the other documents keep every byte', () => {
+    const patch = applyRestartPatch(MULTI, at);
+    expect(patch.changes).toEqual(['replicas: 2 → 1', 'restartedAt: 2026-01-01T09:30:00Z → 2026-02-08T10:00:00Z']);
+
+    const deploymentStart = MULTI.indexOf(DEPLOYMENT);
+    const deploymentEnd = deploymentStart + DEPLOYMENT.length;
+    const range = changedRange(MULTI, patch.text);
+    // Every changed byte lies inside the Deployment document; before and after it, byte for byte the same.
+    expect(range.start).toBeGreaterThanOrEqual(deploymentStart);
+    expect(range.endBefore).toBeLessThanOrEqual(deploymentEnd);
+    expect(patch.text.slice(0, deploymentStart)).toBe(`${SERVICE}---\n${BETWEEN}`);
+    expect(patch.text.slice(patch.text.length - (MULTI.length - deploymentEnd))).toBe(`---${ROLE}`);
+    // And inside it, exactly the two lines of the change, as the single-document patch makes them.
+    expect(patch.text.slice(deploymentStart, patch.text.length - (MULTI.length - deploymentEnd))).toBe(applyRestartPatch(DEPLOYMENT, at).text);
+  });
+
+  it('the Deployment first, a flow-style ConfigMap after it → an annotation added at the end of the Deployment, before the ---', () => {
+    const bare = DEPLOYMENT.replace('        kubectl.kubernetes.io/restartedAt: "2026-01-01T09:30:00Z" # ops-2026-01-01 recovery\n', '');
+    const configMap = '---\n# runtime config\n{apiVersion: v1, kind: ConfigMap, metadata: {name: torghut-ws}, data: {KAFKA_BOOTSTRAP: "kafka-kafka-bootstrap.kafka:9092"}}\n';
+    const patch = applyRestartPatch(bare + configMap, at);
+    expect(patch.text.endsWith(configMap)).toBe(true);
+    const deployment = patch.text.slice(0, patch.text.length - configMap.length);
+    expect(deployment).toBe(
+      bare
+        .replace('  replicas: 2 ', '  replicas: 1 ')
+        .replace('prometheus.io/port: "8080"\n', 'prometheus.io/port: "8080"\n        kubectl.kubernetes.io/restartedAt: "2026-02-08T10:00:00Z"\n'),
+    );
+  });
+
+  it('a Deployment with another name beside ours → ours is found by name and only ours changes', () => {
+    const other = DEPLOYMENT.replace('name: torghut-ws\n  namespace', 'name: torghut-ws-canary\n  namespace');
+    const text = `${other}---\n${DEPLOYMENT}`;
+    const patch = applyRestartPatch(text, at);
+    expect(patch.text.startsWith(`${other}---\n`)).toBe(true);
+    expect(patch.text.slice(other.length + 4)).toBe(applyRestartPatch(DEPLOYMENT, at).text);
+  });
+
+  it('two Deployments named torghut-ws in one file → refused as ambiguous, naming both documents', () => {
+    const text = `${SERVICE}---\n${DEPLOYMENT}---\n${DEPLOYMENT}`;
+    const error = catchError(() => applyRestartPatch(text, at));
+    expect(error).toBeInstanceOf(ManifestError);
+    expect(error.problem).toBe('ambiguous');
+    expect(error.message).toBe(
+      'deployment manifest holds 2 documents that are a Deployment named torghut-ws (documents 2 and 3): refusing to guess which one to change',
+    );
+  });
+
+  it('no Deployment of that name → refused as not found, listing what the file holds', () => {
+    const error = catchError(() => applyRestartPatch(MULTI, { ...at, name: 'torghut-ta' }));
+    expect(error.problem).toBe('not-found');
+    expect(error.message).toBe('deployment manifest holds no Deployment named torghut-ta (it holds Service/torghut-ws, Deployment/torghut-ws, Role/torghut-ws)');
+  });
+});
+
+function catchError(fn: () => unknown): ManifestError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ManifestError) return err;
+    throw err;
+  }
+  throw new Error('expected a ManifestError, nothing was thrown');
+}
 
 describe('readGitOpsFacts', () => {
   const CONFIGMAP = `apiVersion: v1
@@ -236,6 +334,13 @@ data:
   });
 
   it('rejects a configmap file that holds something else', () => {
-    expect(() => readGitOpsFacts(DEPLOYMENT, DEPLOYMENT)).toThrow(/configmap manifest must be a ConfigMap/);
+    expect(() => readGitOpsFacts(DEPLOYMENT, DEPLOYMENT)).toThrow(/configmap manifest holds no ConfigMap \(it holds Deployment\/torghut-ws\)/);
+  });
+
+  it('finds the Deployment and the ConfigMap by name in files of several documents', () => {
+    const otherConfig = CONFIGMAP.replace('name: torghut-ws', 'name: torghut-ta').replace('kafka-kafka-bootstrap.kafka:9092', 'wrong:9092');
+    const facts = readGitOpsFacts(MULTI, `${otherConfig}---\n${CONFIGMAP}`, { deployment: 'torghut-ws', configMap: 'torghut-ws' });
+    expect(facts).toEqual({ replicas: 2, restartedAt: '2026-01-01T09:30:00Z', kafkaBootstrap: 'kafka-kafka-bootstrap.kafka:9092' });
+    expect(() => readGitOpsFacts(MULTI, `${otherConfig}---\n${CONFIGMAP}`)).toThrow(/2 documents that are a ConfigMap/);
   });
 });

@@ -2,12 +2,15 @@ import { describe, expect, it } from 'vitest';
 import type { Classification } from '../../domain/classification';
 import { openingState, type IncidentState } from '../../domain/incident';
 import {
+  resendHoldReply,
+  stepReplies,
   APPROVE_ACTION_ID,
   parseDecisionButtonValue,
   REJECT_ACTION_ID,
   renderIncidentMessage,
   temporalUiLink,
 } from '../../domain/slack-message';
+import { compareKafkaBootstrap, summarizeEvidence } from '../../domain/prerequisite-evidence';
 import { blockKitProblem } from '../../sim/slack';
 
 const WORKFLOW_ID = 'agentruns-torghut-ws-torghut';
@@ -114,6 +117,53 @@ describe('the incident Slack message', () => {
     expect(approve!.confirm!.text.text).toContain('You confirm that Alpaca credentials were rotated');
   });
 
+  it('procedure B with the sealed credentials changed in Git since the failure began → commit, author and time shown beside the prerequisite', () => {
+    const evidence = {
+      procedure: 'B' as const,
+      collectedAt: '2026-03-01T10:17:00.000Z',
+      sealedSecrets: {
+        ok: true as const,
+        value: {
+          path: 'argocd/applications/torghut/sealed-secrets.yaml',
+          branch: 'main',
+          since: '2026-03-01T10:02:00.000Z',
+          sinceFrom: "the alert's startsAt",
+          commits: [{ sha: '0f1e2d3c4b5a69788796a5b4c3d2e1f00a1b2c3d', author: 'carol', at: '2026-03-01T10:09:41Z', subject: 'Rotate Alpaca key (sealed) <!channel>' }],
+          truncated: false,
+        },
+      },
+    };
+    const withEvidence = state({ classification: classification({ class: 'alpaca_auth', procedure: 'B' }), prerequisite: 'credentials rotated', prerequisiteEvidence: { ...evidence, summary: summarizeEvidence(evidence) } });
+    const text = allText(blocksOf(withEvidence));
+    expect(text).toContain('*Evidence for the prerequisite* (procedure B; you still confirm it)');
+    expect(text).toContain("• argocd/applications/torghut/sealed-secrets.yaml changed on main since 2026-03-01T10:02:00.000Z (the alert's startsAt): 1 commit");
+    // The commit subject is Git input: Slack control sequences in it are escaped.
+    expect(text).toContain('•   0f1e2d3 by carol at 2026-03-01T10:09:41Z: Rotate Alpaca key (sealed) &lt;!channel&gt;');
+    // Still the human's call: Approve confirms the prerequisite as before.
+    expect(actions(blocksOf(withEvidence))!.elements![0]!.text.text).toBe('Prerequisite done, approve');
+
+    const none = { ...evidence, sealedSecrets: { ok: true as const, value: { ...evidence.sealedSecrets.value, commits: [] } } };
+    expect(allText(blocksOf(state({ ...withEvidence, prerequisiteEvidence: { ...none, summary: summarizeEvidence(none) } })))).toContain(
+      'has NOT changed on main since 2026-03-01T10:02:00.000Z',
+    );
+  });
+
+  it('procedure C → KAFKA_BOOTSTRAP in Git, live and as the runbook expects it, side by side, the mismatch called out', () => {
+    const git = { ok: true as const, value: 'kafka-kafka-bootstrap.kafka:9092' };
+    const live = { ok: true as const, value: 'kafka-bootstrap.old:9092' };
+    const expected = 'kafka-kafka-bootstrap.kafka:9092';
+    const evidence = {
+      procedure: 'C' as const,
+      collectedAt: '2026-03-01T10:17:00.000Z',
+      kafkaBootstrap: { git, live, expected, mismatches: compareKafkaBootstrap(git, live, expected) },
+    };
+    const text = allText(blocksOf(state({ classification: classification({ class: 'kafka_metadata', procedure: 'C' }), prerequisiteEvidence: { ...evidence, summary: summarizeEvidence(evidence) } })));
+    expect(text).toContain('• KAFKA_BOOTSTRAP — Git: kafka-kafka-bootstrap.kafka:9092; live ConfigMap: kafka-bootstrap.old:9092; runbook expects: kafka-kafka-bootstrap.kafka:9092');
+    expect(text).toContain('• MISMATCH: KAFKA_BOOTSTRAP differs: Git has kafka-kafka-bootstrap.kafka:9092, the live ConfigMap has kafka-bootstrap.old:9092');
+    expect(text).toContain('• MISMATCH: KAFKA_BOOTSTRAP differs: the live ConfigMap has kafka-bootstrap.old:9092, the runbook has kafka-kafka-bootstrap.kafka:9092');
+    expect(text).not.toContain('Git has kafka-kafka-bootstrap.kafka:9092, the runbook has');
+  });
+
   it('links to the workflow in the Temporal UI of its namespace', () => {
     expect(temporalUiLink(WORKFLOW_ID, { temporalUiUrl: 'http://ui:8233/', namespace: 'prod ns' })).toBe(
       'http://ui:8233/namespaces/prod%20ns/workflows/agentruns-torghut-ws-torghut',
@@ -170,6 +220,35 @@ describe('the incident Slack message', () => {
     expect(text).toContain('<https://github.com/proompteng/lab/pull/42|PR #42> (merged)');
     expect(text).toContain('*Outcome:* :white_check_mark: remediated');
     expect(text).toContain('rollout complete, /readyz 200');
+  });
+
+  it('what changed since the diagnosis: the alert resolving while it waits, the latest pre-flight, and re-sends held after the close', () => {
+    const waiting = allText(
+      blocksOf(
+        state({
+          phase: 'awaiting-approval',
+          resolvedAt: '2026-03-01T10:25:00.000Z',
+          preflights: [{ before: 'pull-request', at: '2026-03-01T10:26:00.000Z', ready: false, replicas: 1, restartedAt: null, finding: 'not ready (503 alpaca_406): going ahead' }],
+        }),
+      ),
+    );
+    expect(waiting).toContain('The alert resolved at 2026-03-01T10:25:00.000Z while this incident waits');
+    expect(waiting).toContain('*Pre-flight* (2026-03-01T10:26:00.000Z): not ready (503 alpaca_406): going ahead');
+
+    const held = state({ phase: 'closed', outcome: 'healthy-no-action', resends: { until: '2026-03-01T16:20:00.000Z', count: 3 } });
+    expect(allText(blocksOf(held))).toContain(':repeat: 3 re-sends of the alert after the close attached here (held until 2026-03-01T16:20:00.000Z).');
+    const ended = { ...held, resends: { ...held.resends!, count: 4, ended: { at: '2026-03-01T11:00:00.000Z', why: 'new-incident' as const, detail: 'an alert this incident had not seen (TorghutWsDown)' } } };
+    expect(allText(blocksOf(ended))).toContain('4 re-sends of the alert after the close attached here; a new incident opened at 2026-03-01T11:00:00.000Z: an alert this incident had not seen (TorghutWsDown).');
+    expect(resendHoldReply(held)).toMatch(/closed as \*healthy-no-action\*, so its re-sends until 2026-03-01T16:20:00.000Z are counted here instead of opening new incidents/);
+  });
+
+  it('step replies: short, one per step, the comment redacted', () => {
+    const decision = { decision: 'approve' as const, step: 'restart' as const, by: 'oncall-alice', channel: 'slack' as const, comment: 'token ghp_abcdefghijklmnopqrstuvwxyz0123456789 rotated' };
+    const text = stepReplies.decision(decision);
+    expect(text).toMatch(/^:white_check_mark: Approved: the restart by oncall-alice via slack — “/);
+    expect(text).not.toContain('ghp_abcdefghijklmnopqrstuvwxyz0123456789');
+    expect(stepReplies.pullRequest({ number: 7, url: 'https://github.com/o/r/pull/7' }, 'wait')).toBe(':git-pull-request: Opened the restart PR <https://github.com/o/r/pull/7|#7>; waiting for a human to merge it.');
+    expect(stepReplies.synced({ application: 'torghut', status: 'Synced', health: 'Healthy', revision: '0123456789abcdef' })).toContain('Synced/Healthy at 0123456789ab');
   });
 
   it('expired with no decision → outcome shown, no buttons left to click', () => {

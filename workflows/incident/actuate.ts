@@ -13,15 +13,17 @@
  * The restart's moment (`state.restart.happenedAt`) is when it really took effect: the sync, the
  * merge (no Argo sync) or the patch — not the approval.
  */
-import { ApplicationFailure, isCancellation, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, isCancellation, patched, workflowInfo } from '@temporalio/workflow';
 import type { DecisionRecord } from '../../domain/decision';
 import { durationMs } from '../../domain/duration';
 import type { IncidentState, PreflightRecord, PullRequestRecord } from '../../domain/incident';
 import { restartPullRequestBody } from '../../domain/pull-request-body';
+import { stepReplies } from '../../domain/slack-replies';
 import type { TargetLook } from '../../activities/waits';
 import { act, argo, diag, watch } from './activities';
 import { failureText, type Incident } from './context';
-import { liveRestartedAt } from './diagnose';
+import { FAULT_REASONS_PATCH, liveRestartedAt } from './diagnose';
+import { confirmArgoOwnership } from './ownership';
 
 /** One watch window of a merge wait (activities/waits.ts caps it at a minute too). */
 const MERGE_WINDOW_MS = 60_000;
@@ -90,6 +92,9 @@ export async function actuate(incident: Incident, decision: DecisionRecord): Pro
     return null;
   }
 
+  const notApplied = await confirmArgoOwnership(incident);
+  if (notApplied) return notApplied;
+
   incident.enter('opening-pr');
   state.pullRequest = await act.openRestartPullRequest({
     ...change,
@@ -113,9 +118,11 @@ export async function actuate(incident: Incident, decision: DecisionRecord): Pro
 
   incident.enter('awaiting-merge');
   await incident.publish();
+  await incident.replyStep('pull-request', stepReplies.pullRequest(state.pullRequest, runbook.gitops.merge));
   const merged = await awaitMerge(incident, state.pullRequest, decision);
   if ('closed' in merged) return merged.closed;
   state.pullRequest = merged.pr;
+  await incident.replyStep('merged', stepReplies.merged(merged.pr));
   state.restart.happenedAt = merged.pr.mergedAt ?? new Date().toISOString();
   await syncTarget(incident, (at) => (state.restart!.happenedAt = at));
   return null;
@@ -211,6 +218,14 @@ export async function syncTarget(incident: Incident, synced: (at: string) => voi
       resources: [{ group: 'apps', kind: 'Deployment', name: target.deployment, namespace: target.namespace }],
     });
     synced(incident.state.argoSync.at);
+    await incident.replyStep(incident.state.rollback?.pullRequest ? 'synced-rollback' : 'synced', stepReplies.synced(incident.state.argoSync));
+    const { operation, status, health } = incident.state.argoSync;
+    if (operation?.endsWith('(timed out)') && patched(FAULT_REASONS_PATCH)) {
+      incident.note(
+        `Argo CD sync of ${config.application} did not finish within ${config.syncTimeout} (operation ${operation.replace(/ \(timed out\)$/, '')}, ${status}/${health}); ` +
+          'verifying whether the change reached the cluster anyway',
+      );
+    }
   } catch (err) {
     // The PR is merged: Argo CD's own auto-sync may still apply it. Verification decides.
     if (isCancellation(err)) throw err;

@@ -5,15 +5,16 @@
  *
  * Everything kept is bounded (domain/bounds.ts): notes and refusals are capped and counted.
  */
-import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure, log, TimeoutFailure, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import { clip, pushCapped, STATE_BOUNDS } from '../../domain/bounds';
+import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure, log, patched, TimeoutFailure, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { boundAlert, clip, pushCapped, STATE_BOUNDS } from '../../domain/bounds';
 import { diagnosisTarget } from '../../domain/collect-diagnosis';
 import type { DecisionChannel, DecisionRecord } from '../../domain/decision';
 import type { DiagnosisTarget } from '../../domain/diagnosis';
-import { openingState, type IncidentInput, type IncidentState, type Outcome, type Phase } from '../../domain/incident';
+import { alertKey, openingState, type AlertInfo, type IncidentInput, type IncidentState, type Outcome, type Phase } from '../../domain/incident';
 import type { RunbookConfig } from '../../domain/runbook-config';
 import { outcomeKey } from '../../domain/search-attributes';
 import { notify } from './activities';
+import { showDetails } from './details';
 
 /** The runbook and what follows from it, once the worker resolved it. */
 export interface Resolved {
@@ -31,12 +32,24 @@ export interface Resolved {
   };
 }
 
+/** Marks incidents that post their report (PR comment, Slack thread reply) at close. */
+export const INCIDENT_REPORT_PATCH = 'agentruns-incident-report';
+
+/** Marks incidents whose steps (decision, PR, merge, sync) each add a short reply in the Slack thread. */
+export const STEP_REPLIES_PATCH = 'agentruns-step-replies';
+
 export class Incident {
   readonly state: IncidentState;
   /** Set by the resolve phase; every later phase runs only once it is. */
   resolved: Resolved | null = null;
   /** The decision accepted for the step the incident waits at; cleared when a new step opens. */
   pending: DecisionRecord | null = null;
+  /** After a close that changed nothing: what takes the alert's re-sends (./hold.ts). */
+  holding: ((status: 'firing' | 'resolved', alert: AlertInfo) => void) | null = null;
+  /** The alerts (by {@link alertKey}) that fired before the close: a hold attaches their re-sends only. */
+  readonly firedBeforeClose = new Set<string>();
+  /** Alert events that came after the close and before a hold took over (while the close published). */
+  readonly sinceClose: { status: 'firing' | 'resolved'; alert: AlertInfo }[] = [];
 
   constructor(input: IncidentInput) {
     const info = workflowInfo();
@@ -74,6 +87,26 @@ export class Incident {
     this.state.target = { namespace: runbook.target.namespace, deployment: runbook.target.deployment };
   }
 
+  /**
+   * Records an alert event (bounded; a signal the ingress coalesced counts for every delivery it
+   * stands for) and hands it to the hold of re-sends, if the incident closed into one. True when it
+   * changes what the Slack message says: the alert resolved, or fires again after resolving.
+   */
+  recordAlert(status: 'firing' | 'resolved', alert: unknown): boolean {
+    const { state } = this;
+    const at = new Date().toISOString();
+    const wasResolved = state.resolvedAt !== undefined;
+    const bounded = boundAlert(alert);
+    pushCapped(state.alerts, { status, at, alert: bounded }, STATE_BOUNDS.alertEvents);
+    state.alertCounts[status] += bounded.repeats ?? 1;
+    if (status === 'resolved') state.resolvedAt = at;
+    else delete state.resolvedAt;
+    if (status === 'firing' && state.phase !== 'closed' && this.firedBeforeClose.size < 1000) this.firedBeforeClose.add(alertKey(bounded));
+    if (this.holding) this.holding(status, bounded);
+    else if (this.state.phase === 'closed' && this.sinceClose.length < STATE_BOUNDS.alertEvents) this.sinceClose.push({ status, alert: bounded });
+    return status === 'resolved' || wasResolved;
+  }
+
   enter(phase: Phase): void {
     const now = new Date().toISOString();
     const previous = this.state.timings[this.state.phase];
@@ -83,6 +116,12 @@ export class Incident {
     }
     this.state.phase = phase;
     if (phase !== 'closed') this.state.timings[phase] = { startedAt: now };
+    this.showDetails();
+  }
+
+  /** Re-renders the Temporal UI's current details (./details.ts) from the state: every change of phase, decision, refusal or publish. */
+  showDetails(): void {
+    showDetails(this.state, this.resolved?.runbook, this.pending);
   }
 
   note(text: string): void {
@@ -104,6 +143,7 @@ export class Incident {
       },
       STATE_BOUNDS.refusals,
     );
+    this.showDetails();
     log.warn('decision refused', { decision: refusal.decision, by: refusal.by, channel: refusal.channel, reason: refusal.reason });
   }
 
@@ -116,6 +156,7 @@ export class Incident {
    * resolving while the incident waits) never races the main flow's post or overtakes its update.
    */
   publish(): Promise<void> {
+    this.showDetails();
     const next = this.publishing.then(() => this.publishNow());
     this.publishing = next;
     return next;
@@ -137,6 +178,25 @@ export class Incident {
     }
   }
 
+  /**
+   * A short reply in the incident's Slack thread for a step it took (`key`: once per run, found
+   * again by its metadata on a retry). Best effort, like every Slack call; in order with the
+   * message's updates. None without a thread, in a dry run, or for incidents begun before this.
+   */
+  replyStep(key: string, text: string): Promise<void> {
+    const next = this.publishing.then(async () => {
+      const thread = this.state.slack;
+      if (!thread || this.state.dryRun || !patched(STEP_REPLIES_PATCH)) return;
+      try {
+        await notify.postThreadReply({ thread, workflowId: this.state.workflowId, runId: this.state.runId, key, text });
+      } catch (err) {
+        this.note(`Slack reply (${key}) failed: ${failureText(err)}`);
+      }
+    });
+    this.publishing = next;
+    return next;
+  }
+
   async close(outcome: Outcome, note?: string): Promise<IncidentState> {
     if (note) this.note(note);
     this.enter('closed');
@@ -145,7 +205,26 @@ export class Incident {
     upsertSearchAttributes([{ key: outcomeKey, value: outcome }]);
     log.info('incident closed', { outcome });
     await this.publish();
+    await this.postReport();
     return this.state;
+  }
+
+  /**
+   * The incident report (domain/report.ts), built by the activity from this run's history, posted as
+   * a comment on the PR and a reply in the Slack thread — where there is one. Best effort, like Slack.
+   */
+  private async postReport(): Promise<void> {
+    const change = this.resolved?.change;
+    const pr = this.state.pullRequest;
+    const onPr = !!pr && !pr.dryRun && pr.number > 0;
+    if (!change || this.state.dryRun || (!onPr && !this.state.slack)) return;
+    // Incidents begun before the report (no marker) close as they always did.
+    if (!patched(INCIDENT_REPORT_PATCH)) return;
+    try {
+      this.state.report = await notify.postIncidentReport({ state: { ...this.state, diagnosis: null }, owner: change.owner, repo: change.repo });
+    } catch (err) {
+      this.note(`the incident report could not be posted: ${failureText(err)}`);
+    }
   }
 }
 
@@ -157,6 +236,20 @@ export class Incident {
  * `openRestartPullRequest: GitHub open pull request … → main: HTTP 500: Server Error (UpstreamError; attempt 3, retries exhausted)`.
  */
 export function failureText(err: unknown): string {
+  const { activity, text } = failureParts(err);
+  return activity ? `${activity}: ${text}` : text;
+}
+
+/**
+ * A diagnosis source's failure as {@link failureText} tells it, without the activity's name: the
+ * source is the field it is stored in (and `checkKafkaCredentials: …` would read to the redaction
+ * rules as a credential followed by its value).
+ */
+export function sourceFailureText(err: unknown): string {
+  return failureParts(err).text;
+}
+
+function failureParts(err: unknown): { activity?: string; text: string } {
   let current: unknown = err;
   let activity: string | undefined;
   let retryState: string | undefined;
@@ -177,8 +270,7 @@ export function failureText(err: unknown): string {
   if (attempt !== undefined) facts.push(`attempt ${attempt}`);
   const why = retryState ? RETRY_STATES[retryState] : undefined;
   if (why) facts.push(why);
-  const text = facts.length ? `${message} (${facts.join('; ')})` : message;
-  return activity ? `${activity}: ${text}` : text;
+  return { activity, text: facts.length ? `${message} (${facts.join('; ')})` : message };
 }
 
 const RETRY_STATES: Record<string, string | undefined> = {

@@ -13,7 +13,7 @@
  * approver's `temporalIdentities`, when listed, must contain it. Decisions are taken one at a time,
  * so two approvals racing can never both count.
  */
-import { ApplicationFailure, condition, currentUpdateInfo } from '@temporalio/workflow';
+import { ApplicationFailure, condition, currentUpdateInfo, patched } from '@temporalio/workflow';
 import { decisionRefusal, deciderOf, identityRefusal, stepOf } from '../../domain/approval';
 import { clip, STATE_BOUNDS } from '../../domain/bounds';
 import type { DecisionChannel, DecisionInput, DecisionRecord } from '../../domain/decision';
@@ -21,6 +21,9 @@ import type { DecideInput, RefusalInput } from '../messages';
 import type { DecisionOrigin } from '../../activities/trust';
 import { trust } from './activities';
 import { failureText, type Incident } from './context';
+
+/** Marks incidents where a decision queued behind another is refused without authenticating once the step was decided. */
+export const DECISION_QUEUE_RECHECK_PATCH = 'agentruns-decision-queue-recheck';
 
 type Verdict = { ok: true; record: DecisionRecord } | { ok: false; reason: string };
 
@@ -78,7 +81,9 @@ export class DecisionIntake {
 
   /** Waits for the decision of the step just opened, up to `timeoutMs`; null when none came. */
   async awaitDecision(timeoutMs: number): Promise<DecisionRecord | null> {
-    const decided = await condition(() => this.incident.pending !== null, timeoutMs);
+    // The timer's summary names what it waits for, in the UI's event history (metadata, no command).
+    const summary = `wait for approve / reject of the ${stepOf(this.incident.state.phase) ?? 'step'} (up to ${Math.round(timeoutMs / 60_000)} min)`;
+    const decided = await condition(() => this.incident.pending !== null, timeoutMs, { summary });
     // A decision being authenticated when the time ran out still counts: it arrived in time.
     if (!decided && this.busy) await condition(() => !this.busy);
     return this.incident.pending;
@@ -91,12 +96,24 @@ export class DecisionIntake {
       this.incident.refuse({ by, decision, channel, reason: early });
       return { ok: false, reason: early };
     }
-    await condition(() => !this.busy);
+    if (this.busy) {
+      await condition(() => !this.busy);
+      // A click storm queues here: once one decision was taken the rest are refused at once,
+      // without authenticating each (one activity per click).
+      const meanwhile = this.quickRefusal(decision, input, channel);
+      if (meanwhile && patched(DECISION_QUEUE_RECHECK_PATCH)) {
+        this.incident.refuse({ by, decision, channel, reason: meanwhile });
+        return { ok: false, reason: meanwhile };
+      }
+    }
     this.busy = true;
     try {
       const verdict = await this.authenticate(decision, input, channel, origin);
       if (!verdict.ok) this.incident.refuse({ by, decision, channel, reason: verdict.reason, identity: verdict.identity });
-      else this.incident.pending = verdict.record;
+      else {
+        this.incident.pending = verdict.record;
+        this.incident.showDetails();
+      }
       return verdict;
     } finally {
       this.busy = false;

@@ -8,17 +8,22 @@
  */
 import { isCancellation, patched, upsertSearchAttributes } from '@temporalio/workflow';
 import type { EarlierRestart } from '../../activities/incident-records';
-import { collectDiagnosis } from '../../domain/collect-diagnosis';
+import { restartPolicyOf } from '../../domain/approval';
+import { HEALTHY } from '../../domain/classification';
+import { collectDiagnosis, type CollectOptions } from '../../domain/collect-diagnosis';
 import { RESTARTED_AT_ANNOTATION, type Diagnosis } from '../../domain/diagnosis';
 import { durationMs } from '../../domain/duration';
 import type { IncidentState } from '../../domain/incident';
 import { classKey } from '../../domain/search-attributes';
 import { diag, trust } from './activities';
-import { failureText, type Incident } from './context';
+import { failureText, sourceFailureText, type Incident } from './context';
 
 export function classifyOptions(incident: Incident) {
   const { runbook, target } = incident.r;
   return {
+    // The worker classifies by this runbook's failure knowledge (its own loaded copy).
+    runbookId: runbook.id,
+    logTailLines: runbook.diagnosis.logTailLines,
     expectedReplicas: runbook.target.expectedReplicas,
     kafkaUser: target.kafkaUser,
     readinessPath: runbook.target.health.readinessPath,
@@ -30,14 +35,13 @@ export async function diagnose(incident: Incident): Promise<IncidentState | null
   const { state } = incident;
   const { runbook } = incident.r;
   incident.enter('diagnosing');
-  state.diagnosis = await collectDiagnosis(diag, runbook);
+  state.diagnosis = await collectDiagnosis(diag, runbook, diagnosisOptions());
   state.classification = await diag.classifyIncident(state.diagnosis, classifyOptions(incident));
   upsertSearchAttributes([{ key: classKey, value: state.classification.class }]);
 
-  if (state.classification.class === 'healthy') return incident.close('healthy-no-action', 'readiness is 200: nothing to do');
-  if (state.classification.procedure === null) {
-    return incident.close('needs-human', 'the failure could not be classified; a human must diagnose it from the evidence');
-  }
+  if (state.classification.class === HEALTHY) return incident.close('healthy-no-action', 'readiness is 200: nothing to do');
+  const noRestart = noRestartReason(incident);
+  if (noRestart) return incident.close('needs-human', noRestart);
   if (!state.diagnosis.deployment.ok) {
     return incident.close('needs-human', 'the Deployment could not be read, so its restart history (cool-down) is unknown: not restarting blind');
   }
@@ -54,6 +58,27 @@ export async function diagnose(incident: Incident): Promise<IncidentState | null
     );
   }
   return null;
+}
+
+/** Marks incidents whose degraded diagnosis sources record the whole failure (operation, status, attempts). */
+export const FAULT_REASONS_PATCH = 'agentruns-fault-reasons';
+
+/** How this incident records a failed diagnosis source: whole, or (incidents started before) its innermost message. */
+export function diagnosisOptions(): CollectOptions {
+  return patched(FAULT_REASONS_PATCH) ? { reasonOf: sourceFailureText } : {};
+}
+
+/** Marks incidents routed by their runbook's procedure data (`restart: forbidden`) rather than by "no procedure". */
+export const RUNBOOK_FAILURES_PATCH = 'agentruns-runbook-failures';
+
+/** Why the classified failure gets no automated restart, or null when it may be restarted after approval. */
+function noRestartReason(incident: Incident): string | null {
+  const classification = incident.state.classification!;
+  const unclassified = 'the failure could not be classified; a human must diagnose it from the evidence';
+  if (!patched(RUNBOOK_FAILURES_PATCH)) return classification.procedure === null ? unclassified : null;
+  if (restartPolicyOf(incident.r.runbook, classification) !== 'forbidden') return null;
+  if (classification.procedure === null) return unclassified;
+  return `procedure ${classification.procedure} of runbook ${incident.r.runbook.id} allows no automated restart for ${classification.class}: ${classification.action}`;
 }
 
 /** Marks incidents whose cool-down also counts from earlier incidents' recorded restart moments. */

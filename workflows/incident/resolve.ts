@@ -47,5 +47,6 @@ function boundTrigger(trigger: unknown): IncidentTrigger {
     source,
     ...(typeof t.by === 'string' ? { by: clip(t.by, 200) } : {}),
     ...(t.alert !== undefined ? { alert: boundAlert(t.alert) } : {}),
+    ...(typeof t.reopened === 'string' ? { reopened: clip(t.reopened, 500) } : {}),
   };
 }

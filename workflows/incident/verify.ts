@@ -1,27 +1,38 @@
 /**
  * Phase 5 — verify, and the rollback offer: the rollout carrying our restartedAt completes and every
  * new pod answers readiness 200, watched in half-minute windows until `timeouts.verification`
- * (so a worker rollout or crash loses nothing). Otherwise a new diagnosis and — for a GitOps restart
+ * (so a worker rollout or crash loses nothing); then the runbook's own checks — the pods stay
+ * stable, the status check holds (./recovery.ts). Otherwise a new diagnosis and — for a GitOps restart
  * — a revert PR behind its own approval, itself watched until merged and rolled out, or closed with
  * a comment when the incident ends without it. A restart that never reached the cluster (the
  * Deployment never carried our restartedAt: Argo CD unreachable, the sync failed) restarted nothing:
- * `needs-human`, no rollback offered (behind NOTHING_RESTARTED_PATCH).
+ * `needs-human`, no rollback offered (behind NOTHING_RESTARTED_PATCH); so does one whose rollout
+ * could not be read at all (behind UNVERIFIABLE_PATCH): nothing is known to roll back.
  */
 import { ApplicationFailure, patched } from '@temporalio/workflow';
 import { durationMs } from '../../domain/duration';
 import type { IncidentState, VerificationRecord } from '../../domain/incident';
 import { collectDiagnosis } from '../../domain/collect-diagnosis';
 import { revertPullRequestBody } from '../../domain/pull-request-body';
+import { stepReplies } from '../../domain/slack-replies';
 import { act, diag, watch } from './activities';
 import { awaitMerge, syncTarget } from './actuate';
 import type { Incident } from './context';
 import type { DecisionIntake } from './decisions';
-import { classifyOptions, liveRestartedAt } from './diagnose';
+import { confirmRecovery, RECOVERY_CHECKS_PATCH } from './recovery';
+import { classifyOptions, diagnosisOptions, liveRestartedAt } from './diagnose';
 
 const VERIFY_WINDOW_MS = 30_000;
 
 /** From this marker on, an incident whose restart never reached the cluster offers no rollback. */
 export const NOTHING_RESTARTED_PATCH = 'agentruns-nothing-restarted';
+
+/**
+ * From this marker on, a verification whose last look could not read the rollout (the Deployment
+ * refused or unreachable: RBAC tightened, API server down) ends `needs-human`: whether the restart
+ * happened is unknown, so there is no rollback to offer.
+ */
+export const UNVERIFIABLE_PATCH = 'agentruns-unverifiable-restart';
 
 /** Watches the rollout in windows until it is verified or `timeoutMs` has passed. */
 async function watchRollout(incident: Incident, restartedAt: string | null, expectReady: boolean, timeoutMs: number): Promise<VerificationRecord> {
@@ -41,7 +52,13 @@ export async function verify(incident: Incident, intake: DecisionIntake): Promis
   incident.enter('verifying');
   state.verification = await watchRollout(incident, restart.restartedAt, true, durationMs(runbook.timeouts.verification));
   if (state.verification.unchecked?.length) incident.note(`verification could not check: ${state.verification.unchecked.join('; ')}`);
-  if (state.verification.ok) return incident.close('remediated');
+  if (state.verification.ok) {
+    const failed = await confirmRecovery(incident, state.verification);
+    if (!failed) return incident.close('remediated');
+    state.verification = { ...state.verification, ok: false, failedCheck: failed.name, detail: `${failed.name} check failed: ${failed.what}: ${failed.detail}` };
+  } else if (patched(RECOVERY_CHECKS_PATCH)) {
+    state.verification.failedCheck = 'rollout';
+  }
   if (state.verification.restarted === false && patched(NOTHING_RESTARTED_PATCH)) {
     delete restart.happenedAt;
     const change = state.pullRequest?.merged ? `the merged PR #${state.pullRequest.number} is in Git but ` : '';
@@ -52,7 +69,15 @@ export async function verify(incident: Incident, intake: DecisionIntake): Promis
     );
   }
 
-  const after = await collectDiagnosis(diag, runbook);
+  if (state.verification.unchecked?.includes('rollout') && patched(UNVERIFIABLE_PATCH)) {
+    return incident.close(
+      'needs-human',
+      `could not verify the restart within ${runbook.timeouts.verification}: ${state.verification.detail}; ` +
+        'whether it restarted is unknown, so no rollback is offered — check the rollout by hand',
+    );
+  }
+
+  const after = await collectDiagnosis(diag, runbook, diagnosisOptions());
   const reclassified = await diag.classifyIncident(after, classifyOptions(incident));
   state.verification.rediagnosedClass = reclassified.class;
   incident.note(`after the restart the service is still not ready: ${reclassified.class}`);
@@ -66,6 +91,7 @@ export async function verify(incident: Incident, intake: DecisionIntake): Promis
   await incident.publish();
   const decision = await intake.awaitDecision(durationMs(runbook.timeouts.approval));
   if (decision) state.rollback.decision = decision;
+  if (decision) await incident.replyStep('decision-rollback', stepReplies.decision(decision));
   if (decision?.decision !== 'approve') return incident.close('verification-failed');
 
   incident.enter('rolling-back');
@@ -81,6 +107,7 @@ export async function verify(incident: Incident, intake: DecisionIntake): Promis
     }),
   });
   state.rollback.pullRequest = revert;
+  await incident.replyStep('pull-request-rollback', stepReplies.pullRequest(revert, runbook.gitops.merge, 'revert'));
   let merged: Awaited<ReturnType<typeof awaitMerge>>;
   try {
     merged = await awaitMerge(incident, revert);

@@ -12,7 +12,7 @@ export interface DecisionContext {
   runbook: Pick<RunbookConfig, 'id' | 'approvers' | 'emergency'>;
 }
 
-const PREREQUISITES: Record<Procedure, string | null> = {
+const PREREQUISITES: Partial<Record<Procedure, string | null>> = {
   A: null,
   B: 'Alpaca credentials were rotated through SealedSecrets (sealed-secrets.yaml) and synced by Argo CD',
   C: 'Kafka auth/ACL was fixed (KafkaUser Secret present, KAFKA_BOOTSTRAP correct)',
@@ -20,7 +20,7 @@ const PREREQUISITES: Record<Procedure, string | null> = {
 
 /** The human step an approver must confirm before a restart, or null when none. */
 export function prerequisiteFor(procedure: Procedure | null): string | null {
-  return procedure ? PREREQUISITES[procedure] : null;
+  return procedure ? (PREREQUISITES[procedure] ?? null) : null;
 }
 
 /** Why a decision must be refused, or null when it is acceptable. */

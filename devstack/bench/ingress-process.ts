@@ -1,0 +1,90 @@
+/**
+ * The production ingress (ingress/main.ts) in a process of its own, configured as a deployment
+ * would be — settings from the environment, the fleet's runbooks from a directory — so the bench
+ * measures the shipped service, and its memory apart from the worker's. Its log goes nowhere.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { RunbookConfig } from '../../domain/runbook-config';
+import { freePort } from '../temporal-dev-server';
+
+const MAIN = fileURLToPath(new URL('../../ingress/main.ts', import.meta.url));
+const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+export const BENCH_SECRETS = {
+  alertmanagerToken: 'bench-alertmanager-token-0123456789',
+  slackSigningSecret: 'bench-slack-signing-secret-0123456789',
+};
+
+export interface IngressProcess {
+  pid: number;
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function startIngressProcess(options: {
+  dir: string;
+  address: string;
+  namespace: string;
+  taskQueue: string;
+  runbooks: RunbookConfig[];
+  decisionKey: string;
+  slack: { apiUrl: string; token: string };
+}): Promise<IngressProcess> {
+  const runbookDir = join(options.dir, `runbooks-${Date.now()}`);
+  mkdirSync(runbookDir, { recursive: true });
+  for (const runbook of options.runbooks) writeFileSync(join(runbookDir, `${runbook.id}.json`), JSON.stringify(runbook));
+  const port = await freePort();
+  // BENCH_PROFILE_INGRESS=DIR: a V8 CPU profile of the ingress, written to DIR when it stops.
+  const profile = process.env.BENCH_PROFILE_INGRESS ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_INGRESS}`] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', MAIN], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      TEMPORAL_ADDRESS: options.address,
+      TEMPORAL_NAMESPACE: options.namespace,
+      TEMPORAL_TASK_QUEUE: options.taskQueue,
+      AGENTRUNS_RUNBOOK: runbookDir,
+      ALERTMANAGER_TOKEN: BENCH_SECRETS.alertmanagerToken,
+      SLACK_SIGNING_SECRET: BENCH_SECRETS.slackSigningSecret,
+      SLACK_BOT_TOKEN: options.slack.token,
+      SLACK_API_URL: options.slack.apiUrl,
+      AGENTRUNS_DECISION_KEY: options.decisionKey,
+      INGRESS_HOST: '127.0.0.1',
+      INGRESS_PORT: String(port),
+    },
+  });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-4000)));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = `http://127.0.0.1:${port}`;
+  const kill = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited;
+  };
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`the ingress exited (${child.exitCode}) before answering: ${stderr}`);
+    const ready = await fetch(`${url}/readyz`).then((r) => r.status === 200, () => false);
+    if (ready) break;
+    if (Date.now() > deadline) {
+      await kill();
+      throw new Error(`the ingress did not become ready within 90 s: ${stderr}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    pid: child.pid!,
+    url,
+    async stop() {
+      const timer = setTimeout(() => void kill(), 15_000);
+      child.kill('SIGTERM');
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}

@@ -1,0 +1,44 @@
+/**
+ * The bench's worker process (argv[2]: a JSON spec written by ./workers.ts): the product's incident
+ * worker over the fleet's simulators — with the diagnosis run in order when the spec says so — and
+ * beside it, on its own task queue with the same settings, the floor's worker. A process of its own,
+ * so its memory is its own. Prints one JSON line once both poll; stops gracefully on SIGTERM.
+ */
+import { readFileSync } from 'node:fs';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createIncidentWorker, SHUTDOWN_GRACE, STICKY_QUEUE_TIMEOUT } from '../../worker/create-worker';
+import { simActivities } from '../sim-environment';
+import { quietTemporalRuntime } from '../temporal-dev-server';
+import { createFloorActivities } from './floor-activities';
+import { sequentialDiagnostics } from './sequential-diagnostics';
+import type { BenchWorkerSpec } from './workers';
+
+const spec = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as BenchWorkerSpec;
+quietTemporalRuntime('ERROR');
+const connection = await NativeConnection.connect({ address: spec.address });
+const product = simActivities(spec.endpoints, { runbooks: spec.runbooks, decisionKey: spec.decisionKey, verifyPollIntervalMs: 100 });
+const incidents = await createIncidentWorker({
+  connection,
+  namespace: spec.namespace,
+  taskQueue: spec.taskQueue,
+  activities: spec.sequentialDiagnostics ? sequentialDiagnostics(product) : product,
+  workflowBundle: { codePath: spec.bundlePath },
+  identity: `bench-worker-${process.pid}`,
+});
+const floor = await Worker.create({
+  connection,
+  namespace: spec.namespace,
+  taskQueue: spec.floorTaskQueue,
+  shutdownGraceTime: SHUTDOWN_GRACE,
+  stickyQueueScheduleToStartTimeout: STICKY_QUEUE_TIMEOUT,
+  activities: createFloorActivities({ callDelayMs: spec.callDelayMs, slack: spec.endpoints.slack, channel: spec.floorChannel }),
+  workflowBundle: { codePath: spec.floorBundlePath },
+});
+const running = Promise.all([incidents.run(), floor.run()]);
+process.once('SIGTERM', () => {
+  incidents.shutdown();
+  floor.shutdown();
+});
+process.stdout.write(`${JSON.stringify({ pid: process.pid })}\n`);
+await running;
+await connection.close();

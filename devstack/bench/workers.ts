@@ -1,0 +1,98 @@
+/**
+ * Starting and stopping the bench's worker process (./worker-process.ts), and the two workflow
+ * bundles it loads: the product's (worker/create-worker.ts, as production bundles it) and the
+ * floor's (./floor-workflow.ts), each bundled once per bench run.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import type { RunbookConfig } from '../../domain/runbook-config';
+import { bundleWorkflows } from '../../worker/create-worker';
+import type { SimEndpoints } from '../sim-environment';
+
+const CHILD = fileURLToPath(new URL('./worker-process.ts', import.meta.url));
+const FLOOR_WORKFLOW = fileURLToPath(new URL('./floor-workflow.ts', import.meta.url));
+const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface BenchWorkerSpec {
+  address: string;
+  namespace: string;
+  taskQueue: string;
+  floorTaskQueue: string;
+  floorChannel: string;
+  bundlePath: string;
+  floorBundlePath: string;
+  endpoints: SimEndpoints;
+  runbooks: RunbookConfig[];
+  decisionKey: string;
+  callDelayMs: number;
+  sequentialDiagnostics: boolean;
+}
+
+export interface Bundles {
+  dir: string;
+  product: string;
+  floor: string;
+  remove(): void;
+}
+
+const silent = { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: (m: string) => console.error(m) };
+
+export async function writeBundles(): Promise<Bundles> {
+  const dir = mkdtempSync(join(tmpdir(), 'agentruns-bench-'));
+  const product = join(dir, 'workflows.js');
+  const floor = join(dir, 'floor-workflow.js');
+  writeFileSync(product, (await bundleWorkflows()).code);
+  writeFileSync(floor, (await bundleWorkflowCode({ workflowsPath: FLOOR_WORKFLOW, logger: silent })).code);
+  return { dir, product, floor, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export interface BenchWorker {
+  pid: number;
+  stop(): Promise<void>;
+}
+
+export async function startBenchWorker(spec: BenchWorkerSpec, dir: string): Promise<BenchWorker> {
+  const specPath = join(dir, `worker-${Date.now()}-${Math.random().toString(36).slice(2, 8)}.json`);
+  writeFileSync(specPath, JSON.stringify(spec), { mode: 0o600 });
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, specPath], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-4000)));
+  const kill = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited;
+  };
+  try {
+    const pid = await new Promise<number>((resolve, reject) => {
+      let stdout = '';
+      const timer = setTimeout(() => reject(new Error(`the bench worker did not start within 90 s: ${stderr}`)), 90_000);
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+        stdout += chunk;
+        if (stdout.includes('\n')) {
+          clearTimeout(timer);
+          resolve((JSON.parse(stdout.split('\n')[0]!) as { pid: number }).pid);
+        }
+      });
+      child.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        reject(new Error(`the bench worker exited (${code ?? signal}) before polling: ${stderr}`));
+      });
+    });
+    return {
+      pid,
+      async stop() {
+        const timer = setTimeout(() => void kill(), 15_000);
+        child.kill('SIGTERM');
+        await exited;
+        clearTimeout(timer);
+      },
+    };
+  } catch (err) {
+    await kill();
+    throw err;
+  }
+}
