@@ -143,10 +143,11 @@ function isPlaceholder(value: string): boolean {
 
 /**
  * An open value that only holds our masks, possibly cut by an excerpt (`[REDACTED]…`, `[REDAC…`,
- * `[REDACTED][REDACTED]` where a PEM block followed the value).
+ * `…[REDACTED]`, `[REDACTED][REDACTED]` where a PEM block followed the value).
  */
 function isAlreadyMasked(content: string): boolean {
-  let rest = content.replace(/…$/, '');
+  // An excerpt's ellipsis may stand on either side: `…` before a PEM mask (`"password":"…[REDACTED]`).
+  let rest = content.replace(/^…+/, '').replace(/…+$/, '');
   if (rest === '') return content !== '';
   while (rest.startsWith(REDACTED)) rest = rest.slice(REDACTED.length);
   return rest === '' || (rest.length >= 2 && REDACTED.startsWith(rest));

@@ -244,6 +244,12 @@ describe('lines: what one line leaves open for the next', () => {
     expect(redactLines(body)).toEqual(body);
   });
 
+  it('a PEM key after an excerpt\'s ellipsis in a quoted value: masked once, and a second redaction changes nothing (fuzz seed 215203733)', () => {
+    const once = redactLines(['"password":"…-----BEGIN PRIVATE KEY-----', 'MIIEvQIBADANBgkqhkiG9w0BAQEFAASC']);
+    expect(once).toEqual([`"password":"…${REDACTED}`, REDACTED]);
+    expect(redactLines(once)).toEqual(once);
+  });
+
   it('a PEM private key over several lines is masked to its END line', () => {
     const out = redactLines(['key follows:', '-----BEGIN RSA PRIVATE KEY-----', 'MIIEowIBAAKCAQEA', 'xK9f2LmQ', '-----END RSA PRIVATE KEY----- loaded', 'ready']);
     expect(out).toEqual(['key follows:', REDACTED, REDACTED, REDACTED, `${REDACTED} loaded`, 'ready']);
