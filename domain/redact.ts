@@ -143,14 +143,23 @@ function isPlaceholder(value: string): boolean {
 
 /**
  * An open value that only holds our masks, possibly cut by an excerpt (`[REDACTED]…`, `[REDAC…`,
- * `…[REDACTED]`, `[REDACTED][REDACTED]` where a PEM block followed the value).
+ * `…[REDACTED]`, `[REDAC…[REDACTED]`, `[REDACTED][REDACTED]` where a PEM block followed the value).
  */
 function isAlreadyMasked(content: string): boolean {
-  // An excerpt's ellipsis may stand on either side: `…` before a PEM mask (`"password":"…[REDACTED]`).
-  let rest = content.replace(/^…+/, '').replace(/…+$/, '');
-  if (rest === '') return content !== '';
-  while (rest.startsWith(REDACTED)) rest = rest.slice(REDACTED.length);
-  return rest === '' || (rest.length >= 2 && REDACTED.startsWith(rest));
+  if (content === '') return false;
+  // Our masks, whole or cut (a prefix of one, at the end or before an excerpt's ellipsis), and
+  // ellipses, in any order: `"password":"[REDAC…[REDACTED]` is a cut mask before a PEM key's mask.
+  let rest = content;
+  while (rest !== '') {
+    if (rest.startsWith(REDACTED)) rest = rest.slice(REDACTED.length);
+    else if (rest.startsWith('…')) rest = rest.slice(1);
+    else {
+      const cut = /^\[[A-Z]*/.exec(rest)?.[0] ?? '';
+      if (cut.length < 2 || !REDACTED.startsWith(cut) || (cut.length < rest.length && rest[cut.length] !== '…')) return false;
+      rest = rest.slice(cut.length);
+    }
+  }
+  return true;
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -244,10 +244,18 @@ describe('lines: what one line leaves open for the next', () => {
     expect(redactLines(body)).toEqual(body);
   });
 
-  it('a PEM key after an excerpt\'s ellipsis in a quoted value: masked once, and a second redaction changes nothing (fuzz seed 215203733)', () => {
-    const once = redactLines(['"password":"…-----BEGIN PRIVATE KEY-----', 'MIIEvQIBADANBgkqhkiG9w0BAQEFAASC']);
-    expect(once).toEqual([`"password":"…${REDACTED}`, REDACTED]);
+  it.each([
+    ['…', 'an ellipsis (fuzz seed 215203733)'],
+    ['[REDAC…', 'a mask cut by an excerpt (fuzz seed 2000)'],
+  ])('a PEM key after %s in a quoted value (%s): masked once, and a second redaction changes nothing', (before) => {
+    const once = redactLines([`"password":"${before}-----BEGIN PRIVATE KEY-----`, 'MIIEvQIBADANBgkqhkiG9w0BAQEFAASC']);
+    expect(once).toEqual([`"password":"${before}${REDACTED}`, REDACTED]);
     expect(redactLines(once)).toEqual(once);
+  });
+
+  it('a quoted value that only looks like a cut mask is still masked', () => {
+    expect(redact('"password":"[REDACTEDx')).toBe(`"password":"${REDACTED}`);
+    expect(redact('"password":"[R3dacted…')).toBe(`"password":"${REDACTED}`);
   });
 
   it('a PEM private key over several lines is masked to its END line', () => {
