@@ -366,10 +366,11 @@ function redactFresh(line: string): { text: string; carry: Carry } {
   let text = applyRules(keyed.text, AFTER_KEYS);
   let carry = keyed.carry;
   // A token masked by its shape may uncover a credential name glued to it (`xapp-…0KAFKA_PASSWORD: x`
-  // is one 90-character word until the token is masked): scan again until nothing changes, so the
-  // value is masked now and a second redaction finds nothing more to do.
+  // is one 90-character word until the token is masked), or change where a URL's userinfo ends (a
+  // base64 run masked in its path leaves a later `@`): scan again, every rule, until nothing
+  // changes, so the value is masked now and a second redaction finds nothing more to do.
   for (let round = 0; round < MAX_RESCANS; round++) {
-    const again = maskKeyValues(text);
+    const again = maskKeyValues(applyRules(text, BEFORE_KEYS));
     const next = applyRules(again.text, AFTER_KEYS);
     carry = carry ?? again.carry;
     if (next === text) break;

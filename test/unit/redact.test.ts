@@ -253,6 +253,12 @@ describe('lines: what one line leaves open for the next', () => {
     expect(redactLines(once)).toEqual(once);
   });
 
+  it('a URL whose path holds a base64 run and a later "@" (fuzz seed 3000): masked once, and a second redaction changes nothing', () => {
+    const once = redact(`git push https://x-access-token:ghp_${'A'.repeat(36)}@github.com/proompteng/lab${'A'.repeat(34)}==@host/`);
+    expectGone(once, 'ghp_');
+    expect(redact(once)).toBe(once);
+  });
+
   it('a quoted value that only looks like a cut mask is still masked', () => {
     expect(redact('"password":"[REDACTEDx')).toBe(`"password":"${REDACTED}`);
     expect(redact('"password":"[R3dacted…')).toBe(`"password":"${REDACTED}`);
