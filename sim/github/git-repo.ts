@@ -22,12 +22,32 @@ export interface CommitInfo {
   message: string;
 }
 
+const FULL_SHA = /^[0-9a-f]{40}$/;
+
 class GitError extends Error {
   override name = 'GitError';
 }
 
 export class GitRepo {
   private constructor(readonly dir: string) {}
+
+  /**
+   * What a full object id names never changes (git objects are content-addressed), so the answers
+   * about one — a path inside a commit, an object's type, a blob — are kept instead of asking git
+   * again: each question is a process spawn, and a fleet of simulated repositories under load
+   * (devstack/bench) would otherwise spend its time forking. Refs are always asked.
+   */
+  private readonly objects = new Map<string, Promise<unknown>>();
+
+  private once<T>(key: string, ask: () => Promise<T>): Promise<T> {
+    let answer = this.objects.get(key) as Promise<T> | undefined;
+    if (!answer) {
+      answer = ask();
+      this.objects.set(key, answer);
+      answer.catch(() => this.objects.delete(key));
+    }
+    return answer;
+  }
 
   static async create(defaultBranch: string): Promise<GitRepo> {
     const dir = await mkdtemp(join(tmpdir(), 'agentruns-github-sim-'));
@@ -95,15 +115,20 @@ export class GitRepo {
 
   /** What is at `path` in `commit`: a blob (file), a tree (directory), or nothing. */
   async entry(commit: string, path: string): Promise<{ type: 'blob' | 'tree'; sha: string } | null> {
+    return FULL_SHA.test(commit) ? this.once(`entry ${commit}:${path}`, () => this.lookUpEntry(commit, path)) : this.lookUpEntry(commit, path);
+  }
+
+  private async lookUpEntry(commit: string, path: string): Promise<{ type: 'blob' | 'tree'; sha: string } | null> {
     const spec = `${commit}:${path}`;
     const sha = await this.text(['rev-parse', '--verify', '--quiet', spec], [1, 128]);
     if (!/^[0-9a-f]{40}$/.test(sha)) return null;
-    const type = await this.text(['cat-file', '-t', sha]);
+    const type = await this.once(`type ${sha}`, () => this.text(['cat-file', '-t', sha]));
     return type === 'blob' || type === 'tree' ? { type, sha } : null;
   }
 
   async blob(sha: string): Promise<Buffer> {
-    return (await this.git(['cat-file', 'blob', sha])).stdout;
+    const content = FULL_SHA.test(sha) ? await this.once(`blob ${sha}`, async () => (await this.git(['cat-file', 'blob', sha])).stdout) : (await this.git(['cat-file', 'blob', sha])).stdout;
+    return Buffer.from(content);
   }
 
   async listTree(commit: string, path: string): Promise<Array<{ type: 'blob' | 'tree'; sha: string; size: number; path: string }>> {
