@@ -471,21 +471,31 @@ export function createKubernetesActivities(kc: KubeConfig, options: KubernetesAc
     replicaSets: Map<string, string | undefined> | null;
   }
 
-  /** The Deployment's current ReplicaSet, or why it is unknown (then every running pod counts). */
-  async function scopeOf(t: DiagnosisTarget, known?: V1Deployment): Promise<Scoped> {
+  /**
+   * The Deployment's current ReplicaSet, or why it is unknown (then every running pod counts). The
+   * Deployment and the ReplicaSets are read at once: the match needs both, and the diagnosis waits
+   * one API round trip instead of two. A list read before the Deployment may miss the ReplicaSet the
+   * Deployment just created: then the list is read once more, after it, as a sequential read would.
+   */
+  async function scopeOf(t: DiagnosisTarget, known?: V1Deployment | Promise<V1Deployment>): Promise<Scoped> {
+    /** The list is read after the Deployment (one already read is given), so it cannot miss its ReplicaSet. */
+    const listedAfter = known !== undefined && !(known instanceof Promise);
+    const list = () =>
+      kube(`list replicasets ${t.namespace}/${t.podSelector}`, (o) => apps.listNamespacedReplicaSet({ namespace: t.namespace, labelSelector: t.podSelector }, o));
+    const listSets = list();
+    listSets.catch(() => undefined); // awaited below in every case; this only keeps a failure from being unhandled meanwhile
     let deployment: V1Deployment;
     try {
-      deployment = known ?? (await readDeployment(t));
+      deployment = await (known ?? readDeployment(t));
     } catch (err) {
       if (isCancellation(err)) throw err;
+      await listSets.catch(() => undefined); // no request of this activity outlives it
       return { scope: { replicaSet: null, fallback: `the Deployment could not be read: ${(err as Error).message}` }, replicaSets: null };
     }
     const deploymentUid = deployment.metadata?.uid;
     try {
-      const sets = await kube(`list replicasets ${t.namespace}/${t.podSelector}`, (o) =>
-        apps.listNamespacedReplicaSet({ namespace: t.namespace, labelSelector: t.podSelector }, o),
-      );
-      const { owned, current } = currentReplicaSet(deployment, sets.items);
+      let { owned, current } = currentReplicaSet(deployment, (await listSets).items);
+      if (!current && !listedAfter) ({ owned, current } = currentReplicaSet(deployment, (await list()).items));
       const replicaSets = new Map(owned.map((rs) => [rs.metadata?.name ?? '', rs.metadata?.uid]));
       const scope: PodScope = current ? { replicaSet: current } : { replicaSet: null, fallback: 'the Deployment has no ReplicaSet yet' };
       return { scope, deploymentUid, replicaSets };
@@ -496,9 +506,9 @@ export function createKubernetesActivities(kc: KubeConfig, options: KubernetesAc
   }
 
   async function getDeploymentFacts(t: DiagnosisTarget): Promise<DeploymentFacts> {
-    const deployment = await readDeployment(t);
-    const { scope } = await scopeOf(t, deployment);
-    return { ...deploymentFacts(deployment), podScope: scope };
+    const reading = readDeployment(t);
+    const { scope } = await scopeOf(t, reading); // settles both reads; the Deployment's failure is thrown next
+    return { ...deploymentFacts(await reading), podScope: scope };
   }
 
   /** Every pod of the selector as facts — considered ones first (not ready, then newest), then the ignored. */
@@ -658,6 +668,7 @@ export function createKubernetesActivities(kc: KubeConfig, options: KubernetesAc
   }
 
   async function rolloutStatus(t: DiagnosisTarget): Promise<RolloutStatus> {
+    // In order: a rollout's ReplicaSets are listed after the Deployment that names the new one.
     const deployment = await readDeployment(t);
     const { scope } = await scopeOf(t, deployment);
     return { ...rolloutStatusOf(deployment), podScope: scope };
