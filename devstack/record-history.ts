@@ -115,6 +115,16 @@ const RECORDINGS: Recording[] = [
     },
   },
   {
+    // The cool-down's look at earlier incidents made beside the diagnosis sources (one step fewer before approval).
+    outcome: 'remediated',
+    variant: 'cooldown-with-diagnosis',
+    scenario: 'alpaca-406',
+    async drive({ client, handle }) {
+      const waiting = await phase(handle, 'awaiting-approval');
+      await decide(client, handle.workflowId, 'approve', { ...pin(waiting, 'oncall-alice'), comment: 'recorded run' });
+    },
+  },
+  {
     // The hold after the close: two re-sends counted, one thread reply, then the window passes.
     outcome: 'healthy-no-action',
     variant: 'resend-hold',

@@ -35,7 +35,13 @@ export async function diagnose(incident: Incident): Promise<IncidentState | null
   const { state } = incident;
   const { runbook } = incident.r;
   incident.enter('diagnosing');
-  state.diagnosis = await collectDiagnosis(diag, runbook, diagnosisOptions());
+  const cooldownMs = durationMs(runbook.timeouts.cooldown);
+  // The earlier incidents' restarts are looked up beside the diagnosis sources, not after them.
+  const [diagnosis, earlier] = await Promise.all([
+    collectDiagnosis(diag, runbook, diagnosisOptions()),
+    patched(COOLDOWN_WITH_DIAGNOSIS_PATCH) ? recordedRestart(incident, cooldownMs) : Promise.resolve(undefined),
+  ]);
+  state.diagnosis = diagnosis;
   state.classification = await diag.classifyIncident(state.diagnosis, classifyOptions(incident));
   upsertSearchAttributes([{ key: classKey, value: state.classification.class }]);
 
@@ -45,9 +51,8 @@ export async function diagnose(incident: Incident): Promise<IncidentState | null
   if (!state.diagnosis.deployment.ok) {
     return incident.close('needs-human', 'the Deployment could not be read, so its restart history (cool-down) is unknown: not restarting blind');
   }
-  const cooldownMs = durationMs(runbook.timeouts.cooldown);
   const annotated = lastRestartOf(state.diagnosis);
-  const recorded = annotated !== null && Date.now() - annotated < cooldownMs ? null : await recordedRestart(incident, cooldownMs);
+  const recorded = earlier !== undefined ? earlier : annotated !== null && Date.now() - annotated < cooldownMs ? null : await recordedRestart(incident, cooldownMs);
   const lastRestart = Math.max(annotated ?? -Infinity, recorded ? Date.parse(recorded.happenedAt) : -Infinity);
   if (Number.isFinite(lastRestart) && Date.now() - lastRestart < cooldownMs) {
     const by = recorded && Date.parse(recorded.happenedAt) === lastRestart ? ` (by incident run ${recorded.runId}, when its restart took effect)` : '';
@@ -59,6 +64,13 @@ export async function diagnose(incident: Incident): Promise<IncidentState | null
   }
   return null;
 }
+
+/**
+ * Marks incidents that look up earlier incidents' restarts (the cool-down) beside the diagnosis
+ * sources, always; before, after the classification and only when the restart annotation left the
+ * question open — one activity round trip more on the way to approval.
+ */
+export const COOLDOWN_WITH_DIAGNOSIS_PATCH = 'agentruns-cooldown-with-diagnosis';
 
 /** Marks incidents whose degraded diagnosis sources record the whole failure (operation, status, attempts). */
 export const FAULT_REASONS_PATCH = 'agentruns-fault-reasons';
