@@ -19,6 +19,12 @@ import { BenchFailure } from './stats';
 const READY_TIMEOUT_MS = Number(process.env.BENCH_READY_TIMEOUT_MS ?? 120_000);
 export const EXPECTED_CLASS = 'alpaca_406_second_connection';
 
+/** One run of a round, for reading its history afterwards. */
+export interface Run {
+  workflowId: string;
+  runId?: string;
+}
+
 /** Resolves each workflow ID's wait when a Slack message naming it is posted after the watch began. */
 function watchSlack(messages: SlackSimMessage[]) {
   let seen = messages.length;
@@ -62,8 +68,11 @@ export async function postAlert(stack: BenchStack, runbook: RunbookConfig, finge
   return { status: response.status, workflowId: body.incidents?.[0]?.workflowId };
 }
 
-/** One round of the product: every target alerted at once; ms from POST to Slack message, per incident. */
-export async function productRound(stack: BenchStack, targets: RunbookConfig[]): Promise<number[]> {
+/**
+ * One round of the product: every target alerted at once; ms from POST to Slack message, per
+ * incident. The runs' workflow IDs are added to `seen` when given (their histories stay readable).
+ */
+export async function productRound(stack: BenchStack, targets: RunbookConfig[], seen?: Run[]): Promise<number[]> {
   const watch = watchSlack(stack.fleet.systems.slack.messages);
   const ids: string[] = [];
   try {
@@ -76,7 +85,8 @@ export async function productRound(stack: BenchStack, targets: RunbookConfig[]):
         return (await watch.posted(answer.workflowId)) - started;
       }),
     );
-    await Promise.all(ids.map((id) => expectAwaitingApproval(stack, id)));
+    const states = await Promise.all(ids.map((id) => expectAwaitingApproval(stack, id)));
+    seen?.push(...states.map((state) => ({ workflowId: state.workflowId, runId: state.runId })));
     return times;
   } finally {
     watch.stop();
@@ -84,13 +94,14 @@ export async function productRound(stack: BenchStack, targets: RunbookConfig[]):
   }
 }
 
-/** One round of the floor on the same server and worker settings. */
-export async function floorRound(stack: BenchStack, count: number): Promise<number[]> {
+/** One round of the floor on the same server and worker settings (workflow IDs added to `seen`). */
+export async function floorRound(stack: BenchStack, count: number, seen?: Run[]): Promise<number[]> {
   const watch = watchSlack(stack.fleet.systems.slack.messages);
   try {
     return await Promise.all(
       Array.from({ length: count }, async () => {
         const workflowId = `floor-${randomUUID()}`;
+        seen?.push({ workflowId });
         const started = performance.now();
         await stack.client.workflow.start('floorWorkflow', { workflowId, taskQueue: FLOOR_TASK_QUEUE, args: [{ workflowId }] });
         return (await watch.posted(workflowId)) - started;

@@ -10,7 +10,6 @@ import { fileURLToPath } from 'node:url';
 import type { RunbookConfig } from '../../domain/runbook-config';
 import { freePort } from '../temporal-dev-server';
 
-const MAIN = fileURLToPath(new URL('../../ingress/main.ts', import.meta.url));
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 export const BENCH_SECRETS = {
@@ -25,6 +24,8 @@ export interface IngressProcess {
 }
 
 export async function startIngressProcess(options: {
+  /** The bundled ingress (./build.ts). */
+  entry: string;
   dir: string;
   address: string;
   namespace: string;
@@ -39,7 +40,7 @@ export async function startIngressProcess(options: {
   const port = await freePort();
   // BENCH_PROFILE_INGRESS=DIR: a V8 CPU profile of the ingress, written to DIR when it stops.
   const profile = process.env.BENCH_PROFILE_INGRESS ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_INGRESS}`] : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', MAIN], {
+  const child = spawn(process.execPath, [...profile, options.entry], {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'ignore', 'pipe'],
     env: {

@@ -7,13 +7,15 @@
  * Knobs: BENCH_RUNS (incidents per comparison, default 50), BENCH_WAVE (incidents opened at once in
  * the comparisons, default 5), BENCH_SCALE (default 1,10,50,100), BENCH_APPROVALS (default 5),
  * BENCH_CALL_DELAY_MS (simulated cluster per-call delay, default 50), BENCH_STORM_POSTS (2000),
- * BENCH_STORM_SECONDS (10), BENCH_STORM_TARGETS (20), BENCH_ONLY (comma list of sections).
+ * BENCH_STORM_SECONDS (10), BENCH_STORM_TARGETS (20), BENCH_KUBECTL_RUNS (runbook by kubectl vs product
+ * diagnosis on the real API server, default 10), BENCH_ONLY (comma list of sections).
  */
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { quietTemporalRuntime } from '../temporal-dev-server';
 import { measureApproval } from './approval';
-import { floorRound, productRound } from './incidents';
+import { activitiesOf, breakdown } from './breakdown';
+import { floorRound, productRound, type Run } from './incidents';
 import { BENCH_SECRETS } from './ingress-process';
 import { measureKubectl } from './kubectl';
 import { measureLargeInputs } from './large-inputs';
@@ -56,11 +58,17 @@ try {
     await floorRound(stack, WAVE);
     const product: number[] = [];
     const floor: number[] = [];
+    const productRuns: Run[] = [];
+    const floorRuns: Run[] = [];
     for (let done = 0; done < RUNS; done += WAVE) {
       const n = Math.min(WAVE, RUNS - done);
-      product.push(...(await productRound(stack, fleet.runbooks.slice(0, n))));
-      floor.push(...(await floorRound(stack, n)));
+      product.push(...(await productRound(stack, fleet.runbooks.slice(0, n), productRuns)));
+      floor.push(...(await floorRound(stack, n, floorRuns)));
     }
+    const productSteps = await breakdown(stack.client, productRuns, 'postIncidentMessage');
+    const floorSteps = await breakdown(stack.client, floorRuns, 'floorPost');
+    const productActivities = await breakdown(stack.client, productRuns, 'postIncidentMessage', activitiesOf);
+    const floorActivities = await breakdown(stack.client, floorRuns, 'floorPost', activitiesOf);
     log('the same incidents with the diagnosis run in order (bench-only worker)');
     await stack.restartWorker({ sequentialDiagnostics: true });
     const sequential = await waves((t) => productRound(stack, t))();
@@ -68,13 +76,28 @@ try {
     const p = figure(product);
     const f = figure(floor);
     const s = figure(sequential);
-    report.alertToReady = { product: p, floor: f, sequentialDiagnosis: s, productOverFloorP50: ratio(p, f), sequentialOverProductP50: ratio(s, p) };
-    rows.push(['1 alert → ready for approval', fmt(p)], ['2 floor (same shape, no work)', `${fmt(f)}; product/floor ${ratio(p, f)}×`], ['3 diagnosis in order', `${fmt(s)}; in order/parallel ${ratio(s, p)}×`]);
+    report.alertToReady = { product: p, floor: f, sequentialDiagnosis: s, productOverFloorP50: ratio(p, f), sequentialOverProductP50: ratio(s, p), productSteps, floorSteps, productActivities, floorActivities };
+    rows.push(['1 alert → ready for approval', fmt(p)]);
+    for (const [step, figure] of Object.entries(productSteps)) rows.push([`  step ${step}`, fmt(figure)]);
+    rows.push(['2 floor (same shape, no work)', `${fmt(f)}; product/floor ${ratio(p, f)}×`]);
+    for (const [step, figure] of Object.entries(floorSteps)) rows.push([`  step ${step}`, fmt(figure)]);
+    if (process.env.BENCH_ACTIVITIES) for (const [step, figure] of Object.entries({ ...productActivities, ...floorActivities })) rows.push([`  activity ${step}`, fmt(figure)]);
+    rows.push(['3 diagnosis in order', `${fmt(s)}; in order/parallel ${ratio(s, p)}×`]);
   }
   if (wanted('kubectl')) {
-    const k = measureKubectl();
+    const runs = num('BENCH_KUBECTL_RUNS', 10);
+    log(`the runbook's commands by kubectl and the product's diagnosis on the real API server, ${runs} runs each`);
+    const k = await measureKubectl({ runs, log });
     report.kubectl = k;
-    rows.push(['3 runbook by kubectl (real API server)', 'figure' in k ? `${fmt(k.figure)}; product diagnose ${fmt(k.productDiagnose)}` : `not measured: ${k.notMeasured}`]);
+    if ('figure' in k) {
+      rows.push(
+        ['3 runbook by kubectl, in order (real API server)', `${fmt(k.figure)}; ${k.commands.length} commands, kubectl ${k.kubectl.version}`],
+        ['3 product diagnosis (same server)', `${fmt(k.productDiagnose)}; kubectl/product ${k.kubectlOverProductP50}× at p50`],
+      );
+      for (const c of k.perCommand) rows.push([`  ${c.command}`, fmt(c.figure)]);
+    } else {
+      rows.push(['3 runbook by kubectl (real API server)', `not measured: ${k.notMeasured}`]);
+    }
   }
   if (wanted('scale')) {
     const curve: Array<{ open: number; ready: Figure; workerRssMiB: number; workerPeakMiB: number }> = [];

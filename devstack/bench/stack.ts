@@ -1,11 +1,13 @@
 /**
  * What every fleet measurement runs on: a fresh Temporal dev server, the fleet of simulated targets
  * (./fleet.ts), the production ingress in its own process (./ingress-process.ts) and the bench's
- * worker process (product and floor workers, ./worker-process.ts). The worker can be replaced by one
- * that runs the diagnosis in order. Everything stops in `close`, in reverse order.
+ * worker processes (the product's and the floor's, ./worker-process.ts), all bundled as plain
+ * JavaScript (./build.ts). The product's worker can be replaced by one that runs the diagnosis in
+ * order. Everything stops in `close`, in reverse order.
  */
 import { Client, Connection } from '@temporalio/client';
 import { startDevServer, type DevServer } from '../temporal-dev-server';
+import { buildBenchProcesses } from './build';
 import { startFleet, type Fleet } from './fleet';
 import { startIngressProcess, type IngressProcess } from './ingress-process';
 import { startBenchWorker, writeBundles, type BenchWorker, type Bundles } from './workers';
@@ -20,7 +22,10 @@ export interface BenchStack {
   client: Client;
   fleet: Fleet;
   ingress: IngressProcess;
+  /** The product's worker process (its memory is the product worker's own). */
   worker: BenchWorker;
+  /** The floor's worker process, same settings. */
+  floorWorker: BenchWorker;
   bundles: Bundles;
   callDelayMs: number;
   /** Replaces the worker process (e.g. by one running the diagnosis in order). */
@@ -38,12 +43,14 @@ export async function startBenchStack(options: { targets: number; callDelayMs: n
     closers.push(() => server.stop());
     const bundles = await writeBundles();
     closers.push(() => bundles.remove());
+    const built = await buildBenchProcesses();
+    closers.push(() => built.remove());
     const fleet = await startFleet({ size: options.targets, callDelayMs: options.callDelayMs });
     closers.push(() => fleet.close());
     const connection = await Connection.connect({ address: server.address });
     closers.push(() => connection.close());
     const client = new Client({ connection, namespace: server.namespace });
-    const workerFor = (sequentialDiagnostics: boolean) =>
+    const workerFor = (sequentialDiagnostics: boolean, role: 'product' | 'floor' = 'product') =>
       startBenchWorker(
         {
           address: server.address,
@@ -58,12 +65,17 @@ export async function startBenchStack(options: { targets: number; callDelayMs: n
           decisionKey: fleet.systems.decisionKey,
           callDelayMs: options.callDelayMs,
           sequentialDiagnostics,
+          role,
         },
         bundles.dir,
+        built.worker,
       );
     let worker = await workerFor(false);
     closers.push(() => worker.stop());
+    const floorWorker = await workerFor(false, 'floor');
+    closers.push(() => floorWorker.stop());
     const ingress = await startIngressProcess({
+      entry: built.ingress,
       dir: bundles.dir,
       address: server.address,
       namespace: server.namespace,
@@ -79,6 +91,7 @@ export async function startBenchStack(options: { targets: number; callDelayMs: n
       fleet,
       ingress,
       worker,
+      floorWorker,
       bundles,
       callDelayMs: options.callDelayMs,
       async restartWorker(o) {

@@ -1,8 +1,9 @@
 /**
- * The bench's worker process (argv[2]: a JSON spec written by ./workers.ts): the product's incident
- * worker over the fleet's simulators — with the diagnosis run in order when the spec says so — and
- * beside it, on its own task queue with the same settings, the floor's worker. A process of its own,
- * so its memory is its own. Prints one JSON line once both poll; stops gracefully on SIGTERM.
+ * The bench's worker process (argv[2]: a JSON spec written by ./workers.ts), run as bundled
+ * JavaScript (./build.ts), as production runs: either the product's incident worker over the fleet's
+ * simulators — with the diagnosis run in order when the spec says so — or, in a process of its own
+ * with the same worker settings, the floor's worker. Each in its own process, so the product's
+ * memory is its own. Prints one JSON line once it polls; stops gracefully on SIGTERM.
  */
 import { readFileSync } from 'node:fs';
 import { NativeConnection, Worker } from '@temporalio/worker';
@@ -16,29 +17,34 @@ import type { BenchWorkerSpec } from './workers';
 const spec = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as BenchWorkerSpec;
 quietTemporalRuntime('ERROR');
 const connection = await NativeConnection.connect({ address: spec.address });
-const product = simActivities(spec.endpoints, { runbooks: spec.runbooks, decisionKey: spec.decisionKey, verifyPollIntervalMs: 100 });
-const incidents = await createIncidentWorker({
-  connection,
-  namespace: spec.namespace,
-  taskQueue: spec.taskQueue,
-  activities: spec.sequentialDiagnostics ? sequentialDiagnostics(product) : product,
-  workflowBundle: { codePath: spec.bundlePath },
-  identity: `bench-worker-${process.pid}`,
-});
-const floor = await Worker.create({
-  connection,
-  namespace: spec.namespace,
-  taskQueue: spec.floorTaskQueue,
-  shutdownGraceTime: SHUTDOWN_GRACE,
-  stickyQueueScheduleToStartTimeout: STICKY_QUEUE_TIMEOUT,
-  activities: createFloorActivities({ callDelayMs: spec.callDelayMs, slack: spec.endpoints.slack, channel: spec.floorChannel }),
-  workflowBundle: { codePath: spec.floorBundlePath },
-});
-const running = Promise.all([incidents.run(), floor.run()]);
-process.once('SIGTERM', () => {
-  incidents.shutdown();
-  floor.shutdown();
-});
+
+async function productWorker(): Promise<Worker> {
+  const product = simActivities(spec.endpoints, { runbooks: spec.runbooks, decisionKey: spec.decisionKey, verifyPollIntervalMs: 100 });
+  return await createIncidentWorker({
+    connection,
+    namespace: spec.namespace,
+    taskQueue: spec.taskQueue,
+    activities: spec.sequentialDiagnostics ? sequentialDiagnostics(product) : product,
+    workflowBundle: { codePath: spec.bundlePath },
+    identity: `bench-worker-${process.pid}`,
+  });
+}
+
+async function floorWorker(): Promise<Worker> {
+  return await Worker.create({
+    connection,
+    namespace: spec.namespace,
+    taskQueue: spec.floorTaskQueue,
+    shutdownGraceTime: SHUTDOWN_GRACE,
+    stickyQueueScheduleToStartTimeout: STICKY_QUEUE_TIMEOUT,
+    activities: createFloorActivities({ callDelayMs: spec.callDelayMs, slack: spec.endpoints.slack, channel: spec.floorChannel }),
+    workflowBundle: { codePath: spec.floorBundlePath },
+  });
+}
+
+const worker = spec.role === 'floor' ? await floorWorker() : await productWorker();
+const running = worker.run();
+process.once('SIGTERM', () => worker.shutdown());
 process.stdout.write(`${JSON.stringify({ pid: process.pid })}\n`);
 await running;
 await connection.close();

@@ -1,5 +1,5 @@
 /**
- * Starting and stopping the bench's worker process (./worker-process.ts), and the two workflow
+ * Starting and stopping the bench's worker processes (./worker-process.ts, bundled by ./build.ts), and the two workflow
  * bundles it loads: the product's (worker/create-worker.ts, as production bundles it) and the
  * floor's (./floor-workflow.ts), each bundled once per bench run.
  */
@@ -13,7 +13,6 @@ import type { RunbookConfig } from '../../domain/runbook-config';
 import { bundleWorkflows } from '../../worker/create-worker';
 import type { SimEndpoints } from '../sim-environment';
 
-const CHILD = fileURLToPath(new URL('./worker-process.ts', import.meta.url));
 const FLOOR_WORKFLOW = fileURLToPath(new URL('./floor-workflow.ts', import.meta.url));
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -30,6 +29,8 @@ export interface BenchWorkerSpec {
   decisionKey: string;
   callDelayMs: number;
   sequentialDiagnostics: boolean;
+  /** What this process runs: the product's incident worker, or the floor's. */
+  role: 'product' | 'floor';
 }
 
 export interface Bundles {
@@ -55,10 +56,13 @@ export interface BenchWorker {
   stop(): Promise<void>;
 }
 
-export async function startBenchWorker(spec: BenchWorkerSpec, dir: string): Promise<BenchWorker> {
+/** Starts the bundled worker process (`entry`, from ./build.ts) for `spec`. */
+export async function startBenchWorker(spec: BenchWorkerSpec, dir: string, entry: string): Promise<BenchWorker> {
   const specPath = join(dir, `worker-${Date.now()}-${Math.random().toString(36).slice(2, 8)}.json`);
   writeFileSync(specPath, JSON.stringify(spec), { mode: 0o600 });
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, specPath], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  // BENCH_PROFILE_WORKER=DIR: a V8 CPU profile of the worker process, written to DIR when it stops.
+  const profile = process.env.BENCH_PROFILE_WORKER ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_WORKER}`] : [];
+  const child = spawn(process.execPath, [...profile, entry, specPath], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-4000)));

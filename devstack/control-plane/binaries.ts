@@ -8,9 +8,15 @@
  * `go build -trimpath` — a few minutes on two cores, once. etcd is $ETCD or `etcd` on PATH (Debian's
  * `etcd-server`); it is never built. Anything missing is an error that says how to get it: the tests
  * that need a control plane fail, they never skip.
+ *
+ * kubectl (k8s.io/kubernetes/cmd/kubectl, the same pinned version) is only for the bench's
+ * runbook-by-kubectl measurement: `ensureKubectl` finds it as $KUBECTL or in the cache and otherwise
+ * builds it there on demand. `ensureKubeBinaries` (`npm run kube:install`, CI) never builds it.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cacheDir, onPath } from '../tools';
@@ -89,18 +95,78 @@ function buildKubeBinaries(names: KubeBinary[], log: (line: string) => void): vo
         `${names.length > 1 ? 'them' : 'it'}. Install Go, or point ${names.map((n) => ENV[n]).join(' / ')} at the binaries.`,
     );
   }
+  goBuild(go, names, names.map((name) => PACKAGES[name]), log);
+}
+
+/** The `go build -trimpath` of `packages` in the wrapper module (or a copy of it) into the cache's bin/, version-stamped. */
+function goBuildCommand(names: string[], packages: string[], module: { dir: string; flags: string[] } = { dir: KUBE_BUILD_DIR, flags: [] }) {
+  const bin = join(cacheDir(), 'bin');
   mkdirSync(bin, { recursive: true });
-  const packages = names.map((name) => PACKAGES[name]);
-  const started = Date.now();
-  log(`[agentruns] building ${names.join(', ')} from ${KUBE_BUILD_DIR} (go build, a few minutes on two cores, once)`);
   const ldflags = versionLdflags(pinnedKubernetesVersion());
-  const result = spawnSync(go, ['build', '-trimpath', ldflags, '-o', `${bin}/`, ...packages], {
-    cwd: KUBE_BUILD_DIR,
-    env: { ...process.env, GOFLAGS: `${process.env.GOFLAGS ?? ''} -buildvcs=false`.trim() },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  if (result.status !== 0) {
-    throw new Error(`could not build ${names.join(', ')}: (cd ${KUBE_BUILD_DIR} && go build -trimpath '${ldflags}' -o ${bin}/ ${packages.join(' ')}) exited with ${result.status ?? result.signal}`);
+  return {
+    args: ['build', '-trimpath', ...module.flags, ldflags, '-o', `${bin}/`, ...packages],
+    options: { cwd: module.dir, env: { ...process.env, GOFLAGS: `${process.env.GOFLAGS ?? ''} -buildvcs=false`.trim() } },
+    started: `[agentruns] building ${names.join(', ')} from ${KUBE_BUILD_DIR} (go build, a few minutes on two cores, once)`,
+    failed: (status: number | string | null) =>
+      new Error(
+        `could not build ${names.join(', ')}: (cd ${module.dir} && go build -trimpath ${module.flags.map((f) => `${f} `).join('')}'${ldflags}' -o ${bin}/ ${packages.join(' ')}) exited with ${status}`,
+      ),
+    built: (startedAt: number) => `[agentruns] built ${names.join(', ')} in ${Math.round((Date.now() - startedAt) / 1000)} s`,
+  };
+}
+
+function goBuild(go: string, names: string[], packages: string[], log: (line: string) => void): void {
+  const command = goBuildCommand(names, packages);
+  const started = Date.now();
+  log(command.started);
+  const result = spawnSync(go, command.args, { ...command.options, stdio: ['ignore', 'inherit', 'inherit'] });
+  if (result.status !== 0) throw command.failed(result.status ?? result.signal);
+  log(command.built(started));
+}
+
+const KUBECTL_PACKAGE = 'k8s.io/kubernetes/cmd/kubectl';
+
+/**
+ * kubectl from $KUBECTL or the cache, without building anything. Not from PATH: the bench wants the
+ * pinned version beside the pinned API server, not whatever kubectl the machine has.
+ */
+export function findKubectl(): string | undefined {
+  const cached = join(cacheDir(), 'bin', 'kubectl');
+  return fromEnv('KUBECTL') ?? (existsSync(cached) ? cached : undefined);
+}
+
+/**
+ * kubectl of the pinned k8s.io/kubernetes version, built into the cache on first use (on demand:
+ * only the bench's kubectl section asks for it, never `npm run kube:install` or CI), with the same
+ * `go build` of the same wrapper module as the control plane. That module's go.sum holds what
+ * kube-apiserver and kube-controller-manager import, not kubectl's own dependencies
+ * (k8s.io/cli-runtime, kustomize, …), and it stays as it is: the build runs in a temporary copy of
+ * go.mod and go.sum with `-mod=mod`, which adds them to the copy at the versions the pinned modules
+ * ask for (the copy's replaces point k8s.io/kubectl and k8s.io/cli-runtime at their v0.x tags of the
+ * same release). Go's build and module caches are shared with the control plane's build, so most of
+ * it is already compiled. Asynchronous, unlike the control plane's: the caller has processes running
+ * whose output it must keep reading.
+ */
+export async function ensureKubectl(log: (line: string) => void = (l) => console.error(l)): Promise<string> {
+  const found = findKubectl();
+  if (found) return found;
+  const go = onPath('go');
+  const bin = join(cacheDir(), 'bin');
+  if (!go) throw new Error(`kubectl not found ($KUBECTL, ${bin}) and \`go\` is not installed to build it. Install Go, or point KUBECTL at a kubectl binary.`);
+  const copy = mkdtempSync(join(tmpdir(), 'agentruns-kubectl-build-'));
+  try {
+    for (const file of ['go.mod', 'go.sum']) copyFileSync(join(KUBE_BUILD_DIR, file), join(copy, file));
+    const command = goBuildCommand(['kubectl'], [KUBECTL_PACKAGE], { dir: copy, flags: ['-mod=mod'] });
+    const started = Date.now();
+    log(command.started);
+    const child = spawn(go, command.args, { ...command.options, stdio: ['ignore', 'inherit', 'inherit'] });
+    const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+    if (code !== 0) throw command.failed(code ?? signal);
+    log(command.built(started));
+  } finally {
+    rmSync(copy, { recursive: true, force: true });
   }
-  log(`[agentruns] built ${names.join(', ')} in ${Math.round((Date.now() - started) / 1000)} s`);
+  const built = findKubectl();
+  if (!built) throw new Error(`kubectl is still missing after the build (expected in ${bin})`);
+  return built;
 }
