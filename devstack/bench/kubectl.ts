@@ -12,7 +12,7 @@
  * - kubectl: the runbook's read-only diagnosis commands, run in order with the pinned kubectl
  *   (built on demand, devstack/control-plane/binaries.ts) and the admin kubeconfig the control plane
  *   writes, each its own process as an engineer types them; the figure is the whole sequence. The
- *   list, picked once from /work/shared/seed/ws-connection-limit-and-auth-runbook.md:
+ *   list, picked once from the on-call runbook (ws-connection-limit-and-auth-runbook.md):
  *     1. `kubectl -n torghut describe deployment torghut-ws`   — Automation step 1 "collect kubectl
  *        describe"; procedure A step 1 (one replica)
  *     2. `kubectl get pods -n torghut -l app=torghut-ws`       — verification checklist (READY 1/1);

@@ -62,7 +62,9 @@ export async function startBenchWorker(spec: BenchWorkerSpec, dir: string, entry
   writeFileSync(specPath, JSON.stringify(spec), { mode: 0o600 });
   // BENCH_PROFILE_WORKER=DIR: a V8 CPU profile of the worker process, written to DIR when it stops.
   const profile = process.env.BENCH_PROFILE_WORKER ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_WORKER}`] : [];
-  const child = spawn(process.execPath, [...profile, entry, specPath], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  // BENCH_WORKER_NODE_ARGS: Node flags of the worker processes (e.g. --max-old-space-size=256), as a deployment would set them.
+  const nodeArgs = (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  const child = spawn(process.execPath, [...profile, ...nodeArgs, entry, specPath], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-4000)));
