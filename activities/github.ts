@@ -466,8 +466,16 @@ export function createGitHubActivities(deps: GitHubActivityDeps) {
     async readGitOpsFacts(input: ReadGitOpsFactsInput): Promise<GitOpsFacts> {
       const r = repoOf(input);
       const ref = input.ref ?? r.baseBranch;
-      const deployment = await readFile(r, input.deploymentPath, ref);
-      const configMap = input.configMapPath ? await readFile(r, input.configMapPath, ref) : undefined;
+      // Both files at once: one GitHub round trip on the way to approval, not two. Both settle
+      // before a failure is thrown, so no read of this activity outlives it.
+      const [deploymentRead, configMapRead] = await Promise.allSettled([
+        readFile(r, input.deploymentPath, ref),
+        input.configMapPath ? readFile(r, input.configMapPath, ref) : Promise.resolve(undefined),
+      ]);
+      if (deploymentRead.status === 'rejected') throw deploymentRead.reason;
+      if (configMapRead.status === 'rejected') throw configMapRead.reason;
+      const deployment = deploymentRead.value;
+      const configMap = configMapRead.value;
       const facts = manifest(() => readManifestFacts(deployment.text, configMap?.text, input.names), input.deploymentPath);
       // The live value is the Kubernetes activities' to read; the diagnosis puts the two side by side.
       return { ref, ...facts, liveKafkaBootstrap: null };
