@@ -73,6 +73,8 @@ export interface DevServerOptions {
   /** Where the server's own log goes; default: discarded. */
   logFile?: string;
   startTimeoutMs?: number;
+  /** Server dynamic config (`--dynamic-config-value KEY=VALUE`, the value as JSON), e.g. `system.enableActivityEagerExecution: true`. */
+  dynamicConfig?: Record<string, string | number | boolean>;
 }
 
 export interface DevServer {
@@ -112,6 +114,7 @@ async function startDevServerOnce(options: DevServerOptions): Promise<DevServer>
   else args.push('--headless');
   if (namespace !== 'default') args.push('--namespace', namespace);
   for (const key of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=Keyword`);
+  for (const [key, value] of Object.entries(options.dynamicConfig ?? {})) args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
 
   const child = spawn(cli, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';

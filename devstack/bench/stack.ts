@@ -39,7 +39,10 @@ export async function startBenchStack(options: { targets: number; callDelayMs: n
     for (const c of closers.splice(0).reverse()) await Promise.resolve(c()).catch((err: unknown) => console.error(`[bench] stopping: ${(err as Error).message}`));
   };
   try {
-    const server = await startDevServer({ headless: true });
+    // BENCH_EAGER_ACTIVITIES=1: the server hands a workflow task's new activities straight back to
+    // the worker that scheduled them (eager dispatch; off in a default server, on in some hosted ones).
+    const eager = process.env.BENCH_EAGER_ACTIVITIES === '1';
+    const server = await startDevServer({ headless: true, ...(eager ? { dynamicConfig: { 'system.enableActivityEagerExecution': true } } : {}) });
     closers.push(() => server.stop());
     const bundles = await writeBundles();
     closers.push(() => bundles.remove());
