@@ -12,7 +12,7 @@ export const FLOOR_SOURCES = 7;
 
 const { floorSource, floorClassify, floorPost } = proxyActivities<FloorActivities>({
   startToCloseTimeout: '30 seconds',
-  heartbeatTimeout: '8 seconds',
+  heartbeatTimeout: '5 seconds',
   retry: { maximumAttempts: 3 },
 });
 

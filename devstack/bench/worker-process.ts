@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { createIncidentWorker, SHUTDOWN_GRACE, STICKY_QUEUE_TIMEOUT } from '../../worker/create-worker';
+import { createIncidentWorker, HEARTBEAT_THROTTLE, SHUTDOWN_GRACE, STICKY_QUEUE_TIMEOUT } from '../../worker/create-worker';
 import { simActivities } from '../sim-environment';
 import { quietTemporalRuntime } from '../temporal-dev-server';
 import { createFloorActivities } from './floor-activities';
@@ -37,6 +37,7 @@ async function floorWorker(): Promise<Worker> {
     taskQueue: spec.floorTaskQueue,
     shutdownGraceTime: SHUTDOWN_GRACE,
     stickyQueueScheduleToStartTimeout: STICKY_QUEUE_TIMEOUT,
+    maxHeartbeatThrottleInterval: HEARTBEAT_THROTTLE,
     activities: createFloorActivities({ callDelayMs: spec.callDelayMs, slack: spec.endpoints.slack, channel: spec.floorChannel }),
     workflowBundle: { codePath: spec.floorBundlePath },
   });

@@ -95,7 +95,7 @@ describe('GitHub faults', () => {
       // retry-after honoured: 9 s, then 1 s three times.
       expect(posts[1]!.at - posts[0]!.at).toBeGreaterThanOrEqual(9_000);
       expect(posts[4]!.at - posts[0]!.at).toBeGreaterThanOrEqual(12_000);
-      // Waited out inside one attempt, heartbeating: the 9 s wait did not trip the 8 s heartbeat timeout.
+      // Waited out inside one attempt, heartbeating: the 9 s wait did not trip the 5 s heartbeat timeout.
       expect(await finalAttempt(handle, 'openRestartPullRequest')).toBe(1);
       expect(await actions(h, final)).toEqual(ONE_OF_EACH);
     });

@@ -80,10 +80,11 @@ function oneLine(text: string): string {
 export const NON_RETRYABLE = ['NotFoundError', 'NotAllowedError', 'InputError', 'ConflictError'];
 
 /**
- * The SDK sends heartbeats at most every 80% of this; the server declares the worker lost this long
- * after the last one it got.
+ * The server declares the worker lost this long after the last heartbeat it got. The worker sends
+ * one every `HEARTBEAT_THROTTLE` (worker/create-worker.ts: 2 s), so a loaded worker has 3 s of
+ * margin before a false timeout, and a crashed one costs at most this plus the first retry interval.
  */
-export const HEARTBEAT_TIMEOUT = '8 seconds';
+export const HEARTBEAT_TIMEOUT = '5 seconds';
 
 /** The worker's own records (config it loaded, history identities): fast, local, retried a few times. */
 export const trust = summarised(proxyActivities<Activities>({
