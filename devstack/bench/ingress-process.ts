@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RunbookConfig } from '../../domain/runbook-config';
 import { freePort } from '../temporal-dev-server';
+import { benchChild, cpuProfileFlags } from './child';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -39,8 +40,7 @@ export async function startIngressProcess(options: {
   for (const runbook of options.runbooks) writeFileSync(join(runbookDir, `${runbook.id}.json`), JSON.stringify(runbook));
   const port = await freePort();
   // BENCH_PROFILE_INGRESS=DIR: a V8 CPU profile of the ingress, written to DIR when it stops.
-  const profile = process.env.BENCH_PROFILE_INGRESS ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_INGRESS}`] : [];
-  const child = spawn(process.execPath, [...profile, options.entry], {
+  const child = spawn(process.execPath, [...cpuProfileFlags('BENCH_PROFILE_INGRESS'), options.entry], {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'ignore', 'pipe'],
     env: {
@@ -59,33 +59,18 @@ export async function startIngressProcess(options: {
       INGRESS_PORT: String(port),
     },
   });
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-4000)));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const ingress = benchChild(child);
   const url = `http://127.0.0.1:${port}`;
-  const kill = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await exited;
-  };
   const deadline = Date.now() + 90_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`the ingress exited (${child.exitCode}) before answering: ${stderr}`);
+    if (child.exitCode !== null) throw new Error(`the ingress exited (${child.exitCode}) before answering: ${ingress.stderr()}`);
     const ready = await fetch(`${url}/readyz`).then((r) => r.status === 200, () => false);
     if (ready) break;
     if (Date.now() > deadline) {
-      await kill();
-      throw new Error(`the ingress did not become ready within 90 s: ${stderr}`);
+      await ingress.kill();
+      throw new Error(`the ingress did not become ready within 90 s: ${ingress.stderr()}`);
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  return {
-    pid: child.pid!,
-    url,
-    async stop() {
-      const timer = setTimeout(() => void kill(), 15_000);
-      child.kill('SIGTERM');
-      await exited;
-      clearTimeout(timer);
-    },
-  };
+  return { pid: child.pid!, url, stop: () => ingress.stop() };
 }

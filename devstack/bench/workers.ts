@@ -12,6 +12,7 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import type { RunbookConfig } from '../../domain/runbook-config';
 import { bundleWorkflows } from '../../worker/create-worker';
 import type { SimEndpoints } from '../sim-environment';
+import { benchChild, cpuProfileFlags } from './child';
 
 const FLOOR_WORKFLOW = fileURLToPath(new URL('./floor-workflow.ts', import.meta.url));
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -61,21 +62,14 @@ export async function startBenchWorker(spec: BenchWorkerSpec, dir: string, entry
   const specPath = join(dir, `worker-${Date.now()}-${Math.random().toString(36).slice(2, 8)}.json`);
   writeFileSync(specPath, JSON.stringify(spec), { mode: 0o600 });
   // BENCH_PROFILE_WORKER=DIR: a V8 CPU profile of the worker process, written to DIR when it stops.
-  const profile = process.env.BENCH_PROFILE_WORKER ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_WORKER}`] : [];
   // BENCH_WORKER_NODE_ARGS: Node flags of the worker processes (e.g. --max-old-space-size=256), as a deployment would set them.
   const nodeArgs = (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
-  const child = spawn(process.execPath, [...profile, ...nodeArgs, entry, specPath], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-4000)));
-  const kill = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await exited;
-  };
+  const child = spawn(process.execPath, [...cpuProfileFlags('BENCH_PROFILE_WORKER'), ...nodeArgs, entry, specPath], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const worker = benchChild(child);
   try {
     const pid = await new Promise<number>((resolve, reject) => {
       let stdout = '';
-      const timer = setTimeout(() => reject(new Error(`the bench worker did not start within 90 s: ${stderr}`)), 90_000);
+      const timer = setTimeout(() => reject(new Error(`the bench worker did not start within 90 s: ${worker.stderr()}`)), 90_000);
       child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
         stdout += chunk;
         if (stdout.includes('\n')) {
@@ -85,20 +79,12 @@ export async function startBenchWorker(spec: BenchWorkerSpec, dir: string, entry
       });
       child.once('exit', (code, signal) => {
         clearTimeout(timer);
-        reject(new Error(`the bench worker exited (${code ?? signal}) before polling: ${stderr}`));
+        reject(new Error(`the bench worker exited (${code ?? signal}) before polling: ${worker.stderr()}`));
       });
     });
-    return {
-      pid,
-      async stop() {
-        const timer = setTimeout(() => void kill(), 15_000);
-        child.kill('SIGTERM');
-        await exited;
-        clearTimeout(timer);
-      },
-    };
+    return { pid, stop: () => worker.stop() };
   } catch (err) {
-    await kill();
+    await worker.kill();
     throw err;
   }
 }

@@ -26,7 +26,7 @@ import { hang } from '../../sim/fault-queue';
 import { apiMethod } from '../../sim/slack';
 import { statusQuery } from '../../workflows/messages';
 import { startChildWorker, type ChildWorker } from '../support/child-worker';
-import { incidentHarness, pinned, waitForPhase, type IncidentHarness } from '../support/incident';
+import { fastRunbook, incidentHarness, pinned, waitForPhase, withMergeWait, type IncidentHarness } from '../support/incident';
 import { actions, ONE_OF_EACH, requestCount } from '../support/incident-actions';
 import { connectTemporal, type TemporalTestContext } from '../support/temporal';
 
@@ -38,15 +38,10 @@ afterAll(async () => {
   await ctx?.close();
 });
 
-const fastRunbook = (r: RunbookConfig): RunbookConfig => ({
-  ...r,
-  gitops: { ...r.gitops, merge: 'auto', mergePollInterval: '200ms' },
-  timeouts: { ...r.timeouts, approval: '5 minutes', verification: '30 seconds' },
-  argo: { enabled: true, application: 'torghut', syncTimeout: '30 seconds' },
-});
-
-/** A human merges the PR (the incident watches for it). */
-const withMergeWait = (r: RunbookConfig): RunbookConfig => ({ ...fastRunbook(r), gitops: { ...fastRunbook(r).gitops, merge: 'wait' } });
+/** The crashes' runbooks: quick, with room for a worker to die and another to take over. */
+const CRASH_WINDOWS = { approval: '5 minutes', verification: '30 seconds' };
+const crashRunbook = (r: RunbookConfig): RunbookConfig => fastRunbook(r, CRASH_WINDOWS);
+const crashRunbookWithMergeWait = (r: RunbookConfig): RunbookConfig => withMergeWait(r, CRASH_WINDOWS);
 
 const result = (handle: WorkflowHandle) => handle.result() as Promise<IncidentState>;
 const status = (handle: WorkflowHandle) => handle.query(statusQuery);
@@ -126,7 +121,7 @@ async function takeOver(
 
 describe('the worker killed (SIGKILL) at each point of the runbook', () => {
   it('killed while a diagnosis call hangs (pod log) → the next worker reads the log again: diagnosis complete, one of each, remediated', async () => {
-    await withCrashableWorker(fastRunbook, async (h, child) => {
+    await withCrashableWorker(crashRunbook, async (h, child) => {
       h.env.kube.stallNext(hang({ method: 'GET', path: /\/log$/ }));
       const handle = await h.start();
       const killedAt = await killWhen(child, handle, () => kubeRequests(h, /\/log$/).length > 0, 'diagnosing');
@@ -149,7 +144,7 @@ describe('the worker killed (SIGKILL) at each point of the runbook', () => {
   });
 
   it('killed after the PR branch was pushed and before the PR was opened → the next worker reuses the branch: one branch, one commit, one PR, remediated', async () => {
-    await withCrashableWorker(fastRunbook, async (h, child) => {
+    await withCrashableWorker(crashRunbook, async (h, child) => {
       const handle = await h.start();
       await waitForPhase(handle, ['awaiting-approval']);
       h.env.github.failNext(hang({ method: 'POST', path: /\/pulls$/ }));
@@ -170,7 +165,7 @@ describe('the worker killed (SIGKILL) at each point of the runbook', () => {
   });
 
   it('killed after the PR was opened and before the Slack message was updated → the next worker updates the same message: one PR, one message, remediated', async () => {
-    await withCrashableWorker(fastRunbook, async (h, child) => {
+    await withCrashableWorker(crashRunbook, async (h, child) => {
       const handle = await h.start();
       await waitForPhase(handle, ['awaiting-approval']);
       h.env.slack.failNext(hang(apiMethod('chat.update')));
@@ -196,7 +191,7 @@ describe('the worker killed (SIGKILL) at each point of the runbook', () => {
   });
 
   it('killed while the incident waits for approval → the next worker takes the approval: one of each, remediated', async () => {
-    await withCrashableWorker(fastRunbook, async (h, child) => {
+    await withCrashableWorker(crashRunbook, async (h, child) => {
       const handle = await h.start();
       await waitForPhase(handle, ['awaiting-approval']);
       // Quiet: the Slack post is done and recorded, nothing runs.
@@ -212,7 +207,7 @@ describe('the worker killed (SIGKILL) at each point of the runbook', () => {
   });
 
   it('killed while the incident waits for the PR to be merged → the next worker watches the same PR and sees the merge: one of each, remediated', async () => {
-    await withCrashableWorker(withMergeWait, async (h, child) => {
+    await withCrashableWorker(crashRunbookWithMergeWait, async (h, child) => {
       const handle = await h.start();
       await waitForPhase(handle, ['awaiting-approval']);
       await approve(ctx, handle);
@@ -239,7 +234,7 @@ describe('the worker killed (SIGKILL) at each point of the runbook', () => {
   });
 
   it('killed during verification (the readiness probe hangs) → the next worker verifies the same rollout: one rollout, remediated', async () => {
-    await withCrashableWorker(withMergeWait, async (h, child) => {
+    await withCrashableWorker(crashRunbookWithMergeWait, async (h, child) => {
       const handle = await h.start();
       await waitForPhase(handle, ['awaiting-approval']);
       await approve(ctx, handle);
@@ -314,7 +309,7 @@ describe('the Temporal server stopped and started again', () => {
     const port = await freePort();
     server = await startDevServer({ dbFile, port, headless: true });
     own = await connectTo(server.address, server.namespace);
-    const h = await incidentHarness(own, { scenario: 'alpaca-406', adjust: fastRunbook });
+    const h = await incidentHarness(own, { scenario: 'alpaca-406', adjust: crashRunbook });
     try {
       // One worker throughout: it rides out the outage and reconnects as production workers do.
       const final = await h.run(async () => {

@@ -22,7 +22,7 @@ import type { RequestRecord } from '../../sim/kube-api';
 import { apiMethod, ratelimited, slackError } from '../../sim/slack';
 import { startChildWorker } from '../support/child-worker';
 import { actions, ONE_OF_EACH, STEP_REPLIES_OF_A_REMEDIATION } from '../support/incident-actions';
-import { incidentHarness, pinned, waitForPhase, type IncidentHarness } from '../support/incident';
+import { fastRunbook, incidentHarness, pinned, waitForPhase, withMergeWait, type IncidentHarness } from '../support/incident';
 import { connectTemporal, type TemporalTestContext } from '../support/temporal';
 
 let ctx: TemporalTestContext;
@@ -32,15 +32,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await ctx?.close();
 });
-
-const fastRunbook = (r: RunbookConfig): RunbookConfig => ({
-  ...r,
-  gitops: { ...r.gitops, merge: 'auto', mergePollInterval: '200ms' },
-  timeouts: { ...r.timeouts, approval: '1 minute', verification: '20 seconds' },
-  argo: { enabled: true, application: 'torghut', syncTimeout: '30 seconds' },
-});
-
-const withMergeWait = (r: RunbookConfig): RunbookConfig => ({ ...fastRunbook(r), gitops: { ...fastRunbook(r).gitops, merge: 'wait' } });
 
 type HarnessOptions = Parameters<typeof incidentHarness>[1];
 

@@ -8,10 +8,9 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decide } from '../../control/incidents';
 import type { IncidentState } from '../../domain/incident';
-import type { RunbookConfig } from '../../domain/runbook-config';
 import type { ArgoSimSource } from '../../sim/argocd';
 import { loadScenario } from '../../sim/scenario';
-import { incidentHarness, pinned, waitForPhase, type IncidentHarness } from '../support/incident';
+import { fastRunbook, incidentHarness, pinned, waitForPhase, type IncidentHarness } from '../support/incident';
 import { connectTemporal, type TemporalTestContext } from '../support/temporal';
 
 let ctx: TemporalTestContext;
@@ -20,13 +19,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await ctx?.close();
-});
-
-const fastRunbook = (r: RunbookConfig): RunbookConfig => ({
-  ...r,
-  gitops: { ...r.gitops, merge: 'auto', mergePollInterval: '200ms' },
-  timeouts: { ...r.timeouts, approval: '1 minute', verification: '20 seconds' },
-  argo: { enabled: true, application: 'torghut', syncTimeout: '30 seconds' },
 });
 
 const LAB = 'https://github.com/proompteng/lab.git';

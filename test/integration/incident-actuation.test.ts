@@ -11,10 +11,9 @@ import type { Activities } from '../../activities';
 import { decide, DecisionRefusedError } from '../../control/incidents';
 import { diagnosisTarget } from '../../domain/collect-diagnosis';
 import type { IncidentState } from '../../domain/incident';
-import type { RunbookConfig } from '../../domain/runbook-config';
 import { loadScenario } from '../../sim/scenario';
 import { approveSignal, rejectSignal } from '../../workflows/messages';
-import { decisionFor, incidentHarness, pinned, waitForPhase, type IncidentHarness } from '../support/incident';
+import { decisionFor, fastRunbook, incidentHarness, pinned, waitForPhase, type IncidentHarness } from '../support/incident';
 import { connectTemporal, createTestWorker, type TemporalTestContext } from '../support/temporal';
 
 let ctx: TemporalTestContext;
@@ -23,13 +22,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await ctx?.close();
-});
-
-const fastRunbook = (r: RunbookConfig): RunbookConfig => ({
-  ...r,
-  gitops: { ...r.gitops, merge: 'auto', mergePollInterval: '200ms' },
-  timeouts: { ...r.timeouts, approval: '1 minute', verification: '20 seconds' },
-  argo: { enabled: true, application: 'torghut', syncTimeout: '30 seconds' },
 });
 
 async function withIncident<T>(

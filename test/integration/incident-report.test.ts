@@ -10,10 +10,9 @@ import type { Activities } from '../../activities';
 import { decide } from '../../control/incidents';
 import type { IncidentState } from '../../domain/incident';
 import type { IncidentReport } from '../../domain/report';
-import type { RunbookConfig } from '../../domain/runbook-config';
 import { describeRun, jsonOf, runCli } from '../support/cli';
 import { STEP_REPLIES_OF_A_REMEDIATION } from '../support/incident-actions';
-import { incidentHarness, pinned, waitForPhase } from '../support/incident';
+import { fastRunbook, incidentHarness, pinned, waitForPhase } from '../support/incident';
 import { connectTemporal, type TemporalTestContext } from '../support/temporal';
 
 let ctx: TemporalTestContext;
@@ -22,13 +21,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await ctx?.close();
-});
-
-const fastRunbook = (r: RunbookConfig): RunbookConfig => ({
-  ...r,
-  gitops: { ...r.gitops, merge: 'auto', mergePollInterval: '200ms' },
-  timeouts: { ...r.timeouts, approval: '1 minute', verification: '20 seconds' },
-  argo: { enabled: true, application: 'torghut', syncTimeout: '30 seconds' },
 });
 
 describe('the incident report', () => {

@@ -47,6 +47,25 @@ export function uniqueRunbook(runbook: RunbookConfig, adjust?: (r: RunbookConfig
   return adjust ? adjust(unique) : unique;
 }
 
+/**
+ * A runbook that acts quickly in a test: merged automatically (polled every 200 ms), short approval
+ * and verification windows, and the Argo CD application `torghut` synced.
+ */
+export function fastRunbook(r: RunbookConfig, windows: { approval?: string; verification?: string } = {}): RunbookConfig {
+  return {
+    ...r,
+    gitops: { ...r.gitops, merge: 'auto', mergePollInterval: '200ms' },
+    timeouts: { ...r.timeouts, approval: windows.approval ?? '1 minute', verification: windows.verification ?? '20 seconds' },
+    argo: { enabled: true, application: 'torghut', syncTimeout: '30 seconds' },
+  };
+}
+
+/** {@link fastRunbook}, but a human merges the PR (the incident watches for it). */
+export function withMergeWait(r: RunbookConfig, windows?: { approval?: string; verification?: string }): RunbookConfig {
+  const fast = fastRunbook(r, windows);
+  return { ...fast, gitops: { ...fast.gitops, merge: 'wait' } };
+}
+
 /** A decision for the run and step the incident waits at, as the CLI and Slack send them. */
 export function decisionFor(state: Pick<IncidentState, 'runId' | 'phase'>, by: string, extra: Partial<DecisionInput> = {}): DecisionInput {
   return { by, runId: state.runId, step: state.phase === 'awaiting-rollback-approval' ? 'rollback' : 'restart', ...extra };
